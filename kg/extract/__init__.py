@@ -7,6 +7,7 @@ pipeline's vocabulary) and then turns each ``(Document, Doc)`` into ``DocumentFa
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 
 from spacy.language import Language
 from spacy.tokens import Doc
@@ -62,14 +63,11 @@ class Extractor:
         ctx = Context(tagged, document)
         operations = OperationAssembler(ctx, self.lexicon)
         facts: list[Fact] = []
-        pending: list = []
+        evidence: dict[int, list] = defaultdict(list)
         for match in self.rules.matches(doc):
             family = match.rule.family
-            if pending and pending[0].span.sent.start != match.span.sent.start:
-                operations.add_sentence(pending)
-                pending = []
             if family == "operation":
-                pending.append(match)
+                evidence[match.span.sent.start].append(match)
             elif family == "member_of":
                 facts.extend(build_membership(match, ctx))
             elif family == "member_count":
@@ -77,8 +75,9 @@ class Extractor:
             elif family == "treaty_action":
                 facts.extend(build_treaty_action(match, ctx))
             elif family == "position":
-                facts.extend(build_position(match, ctx, self.gazetteer))
-        operations.add_sentence(pending)
+                facts.extend(build_position(match, ctx, self.gazetteer, self.lexicon.government_roles))
+        for sent in doc.sents:
+            operations.add_sentence(sent, evidence.get(sent.start, []))
         facts.extend(operations.facts())
         facts.extend(StatementFinder(ctx, self.lexicon).facts())
         aliases = acronym_aliases(tagged) + operation_aliases(operations)
@@ -123,7 +122,7 @@ def _identity(claim) -> tuple:
         case TreatyAction():
             return ("treaty", claim.action, _where(claim.agent), _where(claim.treaty))
         case Position():
-            return ("position", _where(claim.person))
+            return ("position", _where(claim.person), claim.role.casefold())
     return (claim,)
 
 

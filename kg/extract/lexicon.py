@@ -23,6 +23,7 @@ class Lexicon:
     participant_nouns: tuple[str, ...]
     arrest_nouns: frozenset[str]
     approximators: frozenset[str]
+    government_roles: tuple[str, ...]
     count_verbs: dict[str, str]
 
 

@@ -13,7 +13,8 @@ a participant count, a period ...) and this module assigns each piece to an oper
   next named mention (if it comes before any other frame) gives its name to.
 
 Figures: the first exact one wins over an earlier approximate one ("over 280" in a headline,
-"286" in the body); the period runs from the earliest start to the latest end found.
+"286" in the body); of several starts or ends, the first stated wins (articles state the
+operation's own dates before its history: "first launched in July 2022" of a series).
 """
 
 from __future__ import annotations
@@ -84,11 +85,9 @@ class OperationAssembler:
         self.frames: list[Frame] = []
         self.current: Frame | None = None
 
-    def add_sentence(self, matches: list[RuleMatch]) -> None:
+    def add_sentence(self, sent: Span, matches: list[RuleMatch]) -> None:
         """Take one sentence's evidence: names first, then what can open a frame."""
-        if not matches:
-            return
-        self._open_named_frames(matches[0].span.sent)
+        self._open_named_frames(sent)
         for match in sorted(matches, key=_evidence_order):
             self._add(match)
 
@@ -181,13 +180,9 @@ class OperationAssembler:
         """Add what the match says to the frame; False when it said nothing usable."""
         slots, ctx, filled = match.slots, self.ctx, False
         for mention in ctx.mentions(slots.get("coordinator"), AGENT_CLASSES):
-            if mention not in frame.coordinators:
-                frame.coordinators.append(mention)
-                filled = True
+            filled |= _add_new(frame.coordinators, mention)
         for mention in ctx.mentions(slots.get("participant"), AGENT_CLASSES):
-            if mention not in frame.participants:
-                frame.participants.append(mention)
-                filled = True
+            filled |= _add_new(frame.participants, mention)
         for slot in ("participant_count", "arrests"):
             figure = _figure(slots.get(slot))
             if figure is not None:
@@ -205,19 +200,19 @@ class OperationAssembler:
         quantity = parse_quantity(span.text) if span is not None else None
         if quantity is None:
             return None
-        what = self._what(match)
+        what = self._what(match, quantity.unit)
         return Count(what, quantity.value, quantity.unit) if what else None
 
-    def _what(self, match: RuleMatch) -> str:
+    def _what(self, match: RuleMatch, unit: str | None) -> str:
+        """What was counted, as "<things> <participle>": "malicious infrastructures
+        dismantled", "computers seized", "USD seized" for money with no noun."""
         noun = match.slots.get("what")
         words = noun.text.strip() if noun is not None else ""
-        how = match.rule.extra.get("what_from")
         verb = next((t for t in match.span if t.lemma_ in self.lexicon.count_verbs), None)
         participle = self.lexicon.count_verbs.get(verb.lemma_, "") if verb is not None else ""
-        if how == "noun":
-            trigger = match.span[0].lower_
-            return f"{words} {trigger}".strip() if words else trigger
-        return f"{words} {participle}".strip() if words else ""
+        if not participle:
+            return ""
+        return " ".join(part for part in (unit if not words else None, words, participle) if part)
 
     def _dates(self, frame: Frame, match: RuleMatch) -> bool:
         reference = self.ctx.document.date
@@ -242,6 +237,19 @@ class OperationAssembler:
 
     def facts(self) -> list[Fact]:
         return [fact for frame in self.frames if (fact := _report(frame)) is not None]
+
+
+def _add_new(mentions: list[Mention], mention: Mention) -> bool:
+    """Append unless the same entity (gazetteer key, else name) is there already."""
+    identity = _identity(mention)
+    if any(_identity(m) == identity for m in mentions):
+        return False
+    mentions.append(mention)
+    return True
+
+
+def _identity(mention: Mention) -> str:
+    return mention.key or name_key(mention.text)
 
 
 def _evidence_order(match: RuleMatch) -> int:
@@ -270,15 +278,16 @@ def _report(frame: Frame) -> Fact | None:
     if not evidence and not frame.names:
         return None
     name = frame.names[0] if frame.names else None
-    participants = tuple(p for p in frame.participants if p not in frame.coordinators)
+    coordinators = {_identity(m) for m in frame.coordinators}
+    participants = tuple(p for p in frame.participants if _identity(p) not in coordinators)
     report = OperationReport(
         operation=name or frame.anchor,
         name=name.text if name else None,
         coordinators=tuple(frame.coordinators),
         participants=participants,
         participant_count=frame.participant_count.value if frame.participant_count else None,
-        start=min(frame.starts) if frame.starts else None,
-        end=max(frame.ends) if frame.ends else None,
+        start=frame.starts[0] if frame.starts else None,
+        end=frame.ends[0] if frame.ends else None,
         arrests=frame.arrests.value if frame.arrests else None,
         counts=tuple(frame.counts),
     )

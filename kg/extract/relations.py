@@ -46,6 +46,8 @@ def build_membership(match: RuleMatch, ctx: Context) -> list[Fact]:
         return []
     organisation = organisations[0]
     since, until = ctx.date(match.slots.get("since")), ctx.date(match.slots.get("until"))
+    if since is None and match.rule.extra.get("since_from") == "sentence":
+        since = _sentence_date(match, ctx)
     prov = provenance(match, ctx)
     facts = [
         Fact(Membership(member, organisation, since, until), prov)
@@ -129,7 +131,12 @@ def _sentence_date(match: RuleMatch, ctx: Context) -> str | None:
     return None
 
 
-def build_position(match: RuleMatch, ctx: Context, gazetteer: Gazetteer) -> list[Fact]:
+def build_position(
+    match: RuleMatch, ctx: Context, gazetteer: Gazetteer, government_roles: tuple[str, ...]
+) -> list[Fact]:
+    """A person holding a post. With no organisation in the sentence ("Secretary General
+    Jürgen Stock"), an organisational post is taken to be in the organisation the article
+    is about; a government post ("Foreign Minister") is not guessed."""
     people = ctx.mentions(match.slots.get("person"), frozenset({"PERSON"}))
     role_span = match.slots.get("role")
     if not people or role_span is None:
@@ -139,6 +146,12 @@ def build_position(match: RuleMatch, ctx: Context, gazetteer: Gazetteer) -> list
     organisation = organisations[0] if organisations else None
     if organisation is None:
         organisation = _ministry_of(role, role_span, gazetteer)
+    if (
+        organisation is None
+        and match.rule.extra.get("organisation_from") == "salient"
+        and not any(word in role.lower() for word in government_roles)
+    ):
+        organisation = ctx.salient_organisation()
     return [Fact(Position(people[0], role, organisation), provenance(match, ctx))]
 
 

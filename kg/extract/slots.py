@@ -14,6 +14,12 @@ from kg.records import Document, EntityKind, Mention, Sentence
 ORG_CLASSES = frozenset({"ORG"})
 AGENT_CLASSES = frozenset({"ORG", "COUNTRY"})
 _POSSESSIVE = {"'s", "’s", "'"}
+_ORGANISATIONS = frozenset({
+    EntityKind.ORGANISATION,
+    EntityKind.INTERNATIONAL_ORGANISATION,
+    EntityKind.LAW_ENFORCEMENT_AGENCY,
+    EntityKind.LEGISLATIVE_BODY,
+})
 
 
 @dataclass(slots=True)
@@ -47,7 +53,7 @@ class Context:
                 if antecedent is not None:
                     found.append(replace(antecedent, start=token.idx, end=token.idx + len(token)))
             elif cls == "TREATYREF" and "TREATY" in classes:
-                antecedent = self.salient_treaty()
+                antecedent = self.treaty_antecedent(token)
                 if antecedent is not None:
                     found.append(replace(antecedent, start=token.idx, end=token.idx + len(token)))
         return _dedupe(found)
@@ -76,6 +82,24 @@ class Context:
             and m.end <= offset
         ]
         return before[-1] if before else None
+
+    def treaty_antecedent(self, token) -> Mention | None:
+        """"the Declaration": the last treaty named before it with that word in its name,
+        else the treaty the document is about."""
+        noun = token.lower_
+        before = [m for m in self.tagged.mentions
+                  if m.kind is EntityKind.TREATY and m.end <= token.idx
+                  and noun in m.text.lower()]
+        return before[-1] if before else self.salient_treaty()
+
+    def salient_organisation(self) -> Mention | None:
+        """The organisation a document is about: the one it names most often."""
+        orgs = [m for m in self.tagged.mentions if m.kind in _ORGANISATIONS]
+        if not orgs:
+            return None
+        counts = Counter(m.key or m.text.casefold() for m in orgs)
+        best = max(counts.values())
+        return next(m for m in orgs if counts[m.key or m.text.casefold()] == best)
 
     def salient_treaty(self) -> Mention | None:
         """The treaty a document is about: its most often named one, the first on a tie."""

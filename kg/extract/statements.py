@@ -141,8 +141,8 @@ class StatementFinder:
             if self.text[previous : paragraph_start - 1].rstrip().endswith(":"):
                 return previous
             return offset
-        sentence_start = max(self.text.rfind(". ", paragraph_start, offset) + 2, paragraph_start)
-        return sentence_start
+        full_stop = self.text.rfind(". ", paragraph_start, offset)
+        return full_stop + 2 if full_stop >= 0 else paragraph_start
 
     def _verbs(self, text: str) -> Iterator[tuple[int, int]]:
         for found in re.finditer(r"[A-Za-z]+", text):

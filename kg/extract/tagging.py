@@ -49,6 +49,9 @@ _CLASS_KIND = {
     "OPERATION": EntityKind.OPERATION,
 }
 _SEPARATORS = {",", "and", "&"}
+_TITLES = {"mr", "mrs", "ms", "dr", "prof", "sir", "dame", "ambassador", "general", "senior",
+           "lieutenant", "colonel", "judge", "justice"}
+_POSSESSIVES = {"'s", "’s", "'", "’"}
 _DETERMINERS = {"the", "this", "that", "these"}
 
 if not Token.has_extension("kg"):
@@ -86,16 +89,30 @@ class Tagger:
             for token in doc[start:end]:
                 token._.kg = "ROLE"
         for ent in doc.ents:
-            cls, mention = _classify(ent, self.gazetteer)
-            for token in ent:
-                token._.kg = cls
-            if mention is not None:
-                tagged.mentions.append(mention)
-                for i in range(ent.start, ent.end):
-                    tagged.mention_at[i] = mention
+            self._tag_entity(tagged, ent)
+        tagged.mentions.sort(key=lambda m: m.start)
         _tag_anaphors(doc, self.lexicon)
+        _tag_list_glue(doc)
         return tagged
 
+    def _tag_entity(self, tagged: TaggedDoc, ent: Span) -> None:
+        """Class an entity's tokens; a role or title at the front of a person's name (the
+        model reads "General Jurgen Stock" as one name) stays outside the mention."""
+        cls, _ = _classify(ent, self.gazetteer)
+        if cls == "PERSON":
+            while len(ent) > 1 and (ent[0]._.kg == "ROLE" or ent[0].lower_.rstrip(".") in _TITLES):
+                ent = ent[1:]
+        elif not ent.ent_id_ and any(t._.kg == "ROLE" for t in ent):
+            return  # "Secretary of State": the role wins over a guessed organisation
+        cls, mention = _classify(ent, self.gazetteer)
+        if cls == "O":
+            return
+        for token in ent:
+            token._.kg = cls
+        if mention is not None and any(ch.isalnum() for ch in mention.text):
+            tagged.mentions.append(mention)
+            for i in range(ent.start, ent.end):
+                tagged.mention_at[i] = mention
 
 def _plain_class(token: Token) -> str:
     if token.lower_ in _SEPARATORS:
@@ -114,8 +131,16 @@ def _classify(ent: Span, gazetteer: Gazetteer) -> tuple[str, Mention | None]:
         cls = _class_of_kind(entry.kind)
         return cls, _mention(ent, entry.kind, entry.id)
     cls = _LABEL_CLASS.get(ent.label_, "O")
+    if _names_operation(ent) and cls in {"ORG", "PERSON", "O"}:
+        cls = "OPERATION"
     kind = _CLASS_KIND.get(cls)
     return cls, (_mention(ent, kind, None) if kind is not None else None)
+
+
+def _names_operation(ent: Span) -> bool:
+    """"Operation Jackal" or "AFRICA Cyber Surge Operation", whatever the model called it."""
+    words = [t.lower_ for t in ent]
+    return len(words) > 1 and "operation" in (words[0], words[-1]) and ent[1].text[:1].isupper()
 
 
 def _class_of_kind(kind: EntityKind) -> str:
@@ -150,3 +175,26 @@ def _tag_anaphors(doc: Doc, lexicon: Lexicon) -> None:
             token._.kg = "ORGREF"
         elif previous in _DETERMINERS and lower in lexicon.treaty_anaphors:
             token._.kg = "TREATYREF"
+
+
+def _tag_list_glue(doc: Doc) -> None:
+    """Let lists of entities run on across the words that join them in news prose:
+    "the" before a name ("France, Germany and the Netherlands"), a possessive between two
+    organisations ("Interpol's Cybercrime Directorate"), and brackets around an acronym
+    ("the World Customs Organization (WCO), the ...")."""
+    n = len(doc)
+    for token in doc:
+        if token._.kg != "O" and token._.kg != "SEP":
+            continue
+        nxt = doc[token.i + 1]._.kg if token.i + 1 < n else "O"
+        prev = doc[token.i - 1]._.kg if token.i > 0 else "O"
+        if token.lower_ == "the" and nxt in ENTITY_CLASSES:
+            token._.kg = nxt
+        elif token.text in _POSSESSIVES and prev == "ORG" and nxt == "ORG":
+            token._.kg = "ORG"
+        elif token.text == "(" and nxt in ENTITY_CLASSES and prev in ENTITY_CLASSES:
+            token._.kg = "SEP"
+        elif token.text == ")" and prev in ENTITY_CLASSES and (
+            token.i + 1 < n and doc[token.i + 1].lower_ in _SEPARATORS
+        ):
+            token._.kg = "SEP"

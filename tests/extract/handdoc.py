@@ -58,7 +58,7 @@ def hand_doc(vocab: Vocab, text: str) -> Doc:
     spaces = [True] * len(words)
     lemmas = [LEMMAS.get(w.lower(), w.lower()) for w in words]
     pos_tags = [_pos(w) for w in words]
-    tags = [_tag(w) for w in words]
+    tags = [_tag(w, words[i - 1] if i else "") for i, w in enumerate(words)]
     doc = Doc(vocab, words=words, spaces=spaces, lemmas=lemmas, pos=pos_tags, tags=tags,
               sent_starts=sent_starts)
     doc.ents = [Span(doc, s, e, label=label, kb_id=kb) for s, e, label, kb in ents]
@@ -90,12 +90,14 @@ def _pos(word: str) -> str:
     return "PROPN" if word[0].isupper() else "NOUN"
 
 
-def _tag(word: str) -> str:
+def _tag(word: str, previous: str) -> str:
+    """Penn tags where rules look at them: a past participle after an auxiliary, else a
+    past tense."""
     lower = word.lower()
     if lower in {"'s", "’s"}:
         return "POS"
     if lower == "its":
         return "PRP$"
     if lower.endswith("ed") or lower in {"been", "taken", "frozen"}:
-        return "VBN"
-    return ""
+        return "VBN" if previous.lower() in AUX | {"being"} else "VBD"
+    return "XX"
