@@ -110,6 +110,8 @@ class Resolver:
         return resolution
 
     def _document_keys(self, item: DocumentFacts) -> dict[Mention, str]:
+        """The key of every mention a fact uses, and of every alias the text ties to one
+        (so "First Light" becomes a label of "Operation First Light 2024")."""
         used = [m for fact in item.facts for m in fact_mentions(fact)]
         groups = _Groups()
         for a, b in item.aliases:
@@ -127,7 +129,7 @@ class Resolver:
             key = self._group_key(group, item.document.id)
             for mention in group:
                 keys[mention] = key
-        return {m: keys[m] for m in used}
+        return keys
 
     def _group_key(self, group: list[Mention], doc_id: str) -> str:
         for mention in group:

@@ -90,20 +90,25 @@ class Tagger:
                 token._.kg = "ROLE"
         for ent in doc.ents:
             self._tag_entity(tagged, ent)
+        self._recover_people(tagged)
         tagged.mentions.sort(key=lambda m: m.start)
         _tag_anaphors(doc, self.lexicon)
         _tag_list_glue(doc)
         return tagged
 
     def _tag_entity(self, tagged: TaggedDoc, ent: Span) -> None:
-        """Class an entity's tokens; a role or title at the front of a person's name (the
-        model reads "General Jurgen Stock" as one name) stays outside the mention."""
+        """Class an entity's tokens. A role or title at the front of a name stays outside the
+        mention: the model reads "Secretary-General Jurgen Stock" as one PERSON, or as an ORG;
+        what follows such a role is a person's name."""
         cls, _ = _classify(ent, self.gazetteer)
+        if cls != "PERSON" and not ent.ent_id_ and any(t._.kg == "ROLE" for t in ent):
+            rest = _after_role(ent)
+            if rest is None:
+                return  # "Secretary of State": the role wins over a guessed organisation
+            self._add_person(tagged, rest)
+            return
         if cls == "PERSON":
-            while len(ent) > 1 and (ent[0]._.kg == "ROLE" or ent[0].lower_.rstrip(".") in _TITLES):
-                ent = ent[1:]
-        elif not ent.ent_id_ and any(t._.kg == "ROLE" for t in ent):
-            return  # "Secretary of State": the role wins over a guessed organisation
+            ent = _after_role(ent) or ent
         cls, mention = _classify(ent, self.gazetteer)
         if cls == "O":
             return
@@ -114,11 +119,73 @@ class Tagger:
             for i in range(ent.start, ent.end):
                 tagged.mention_at[i] = mention
 
+    def _add_person(self, tagged: TaggedDoc, span: Span) -> None:
+        mention = Mention(span.text, EntityKind.PERSON, span.start_char, span.end_char, None)
+        tagged.mentions.append(mention)
+        for token in span:
+            token._.kg = "PERSON"
+            tagged.mention_at[token.i] = mention
+
+    def _recover_people(self, tagged: TaggedDoc) -> None:
+        """Names the model missed: capitalised words right after a role ("Executive Director
+        of UNODC Ghada Waly"), and later mentions of a known person by surname ("Stock
+        added")."""
+        doc = tagged.doc
+        for token in doc:
+            if token._.kg != "O" or not _is_name_word(token):
+                continue
+            previous = doc[token.i - 1] if token.i else None
+            if previous is not None and (previous._.kg == "ROLE" or (
+                previous._.kg == "ORG" and _role_before(doc, previous.i)
+            )):
+                end = token.i
+                while end < len(doc) and end - token.i < 4 and doc[end]._.kg == "O" and (
+                    _is_name_word(doc[end])
+                ):
+                    end += 1
+                if end - token.i >= 2:
+                    self._add_person(tagged, doc[token.i : end])
+        surnames = {m.text.split()[-1]: m for m in tagged.mentions
+                    if m.kind is EntityKind.PERSON and len(m.text.split()) > 1}
+        for token in doc:
+            if token._.kg == "O" and token.text in surnames and _is_name_word(token):
+                self._add_person(tagged, doc[token.i : token.i + 1])
+
+def _after_role(span: Span) -> Span | None:
+    """The words after leading role and title words, when those look like a name."""
+    i = 0
+    while i < len(span) and (span[i]._.kg == "ROLE" or span[i].lower_.rstrip(".") in _TITLES
+                             or span[i].text in {"-", "–"}):
+        i += 1
+    rest = span[i:]
+    if i == 0 or not 1 <= len(rest) <= 4 or not all(_is_name_word(t) for t in rest):
+        return None
+    return rest
+
+
+def _is_name_word(token: Token) -> bool:
+    text = token.text
+    return text[:1].isupper() and text.isalpha() and not token.is_sent_start and (
+        token.pos_ in {"PROPN", "NOUN", "X", ""} or text.isupper()
+    )
+
+
+def _role_before(doc: Doc, org_end: int) -> bool:
+    """Is the organisation ending at ``org_end`` preceded by "ROLE of"?"""
+    i = org_end
+    while i >= 0 and doc[i]._.kg == "ORG":
+        i -= 1
+    return i >= 1 and doc[i].lower_ == "of" and doc[i - 1]._.kg == "ROLE"
+
+
 def _plain_class(token: Token) -> str:
     if token.lower_ in _SEPARATORS:
         return "SEP"
-    if token.like_num and not token.is_punct:
-        return "NUM"
+    if token.like_num and not token.is_punct and (
+        any(ch.isdigit() for ch in token.text) or token.is_lower
+    ):
+        return "NUM"  # "1,006", "three"; not "First" in the name 'First Light'
+
     return "O"
 
 
