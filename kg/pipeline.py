@@ -83,7 +83,7 @@ def build_dataset(
     report = report if report is not None else BuildReport()
     started = time.perf_counter()
 
-    def skip(error: Exception, *_: object) -> None:
+    def skip(path: str, error: InputError) -> None:
         if strict:
             raise error
         report.skipped.append((str(error), type(error).__name__))

@@ -163,8 +163,9 @@ class Resolver:
             labels = _ordered([entry.label, *names, *known])
             return Entity(key, entry.kind, entry.label, tuple(labels[1:]), entry.wikidata)
         label = max(names, key=lambda n: (len(n.split()), len(n), n)) if names else key
-        if kind is EntityKind.OPERATION and key.startswith("operation:") and "@" in key:
-            return Entity(key, kind, label, ())
+        if kind is EntityKind.OPERATION and "@" in key:
+            doc_id = key.removeprefix("operation:").rsplit("@", 1)[0]
+            return Entity(key, kind, f"unnamed operation reported in {doc_id}", ())
         return Entity(key, kind, label, tuple(n for n in _ordered(names) if n != label))
 
 

@@ -12,6 +12,7 @@ from kg.errors import ModelError, RuleError
 from kg.gazetteer import Gazetteer, GazetteerEntry, load_gazetteer
 from kg.nlp import (
     CLEANUP,
+    PARAGRAPH_BREAKS,
     PATTERN_RULER,
     PATTERNS_FILE,
     RULER,
@@ -120,7 +121,13 @@ def test_bad_pattern_lines_are_reported_with_file_and_line(tmp_path, line, messa
 
 
 def test_blank_pipeline_has_the_components_in_order(blank):
-    assert blank.pipe_names == ["sentencizer", RULER, PATTERN_RULER, CLEANUP]
+    assert blank.pipe_names == [PARAGRAPH_BREAKS, "sentencizer", RULER, PATTERN_RULER, CLEANUP]
+
+
+def test_a_line_break_starts_a_sentence(blank):
+    doc = blank("Member since: 13 November 1980\nHow the bureau works")
+    assert [s.text.strip() for s in doc.sents] == [
+        "Member since: 13 November 1980", "How the bureau works"]
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,77 @@
+"""The whole path on the bundled example with the real English model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kg.pipeline import BuildReport, build_dataset
+from kg.query import run_named
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "articles"
+DOC = "interpol-welcomes-un-cybercrime-convention"
+
+pytestmark = pytest.mark.model
+
+
+@pytest.fixture(scope="module")
+def example():
+    report = BuildReport()
+    return build_dataset([EXAMPLE], report=report), report
+
+
+def rows(example, name, **params):
+    return run_named(example[0], name, params).as_dicts()
+
+
+def test_zimbabwe_member_of_interpol_since_1980(example):
+    (row,) = [r for r in rows(example, "members", organisation="Interpol")
+              if r["member"] == "Zimbabwe"]
+    assert row["since"] == "1980-11-13"
+    assert "Zimbabwe has been a member of Interpol since November 13, 1980" in row["sentence"]
+    assert row["document"] == DOC
+
+
+def test_general_assembly_adopted_the_convention(example):
+    (row,) = rows(example, "treaty-actions", action="adopted")
+    assert row["agent"] == "United Nations General Assembly"
+    assert "Convention against Cybercrime" in row["treaty"]
+    assert "adoption by the United Nations General Assembly" in row["sentence"]
+
+
+def test_operation_coordinators_participants_period_and_counts(example):
+    (row,) = rows(example, "operations", coordinator="AFRIPOL")
+    assert set(row["coordinators"].split(" | ")) == {"AFRIPOL", "INTERPOL"}
+    assert (row["participant_count"], row["arrests"], row["start"]) == (19, 1006, "2024-09")
+    assert "malicious infrastructures" in row["counts"] and "134089" in row["counts"]
+    assert "coordinated by INTERPOL and AFRIPOL" in row["sentences"]
+
+
+def test_urquiza_holds_secretary_general_and_is_quoted(example):
+    (post,) = rows(example, "positions", person="Valdecy Urquiza")
+    assert (post["role"], post["organisation"]) == ("Secretary General", "INTERPOL")
+    (said,) = rows(example, "statements", person="valdecy urquiza")
+    assert said["quote"].startswith("Cybercrime is a uniquely borderless threat")
+    assert said["sentence"].startswith("Interpol Secretary General Valdecy Urquiza said")
+
+
+def test_both_reported_membership_sizes_are_kept(example):
+    counts = sorted(r["count"] for r in rows(example, "member-counts", organisation="INTERPOL"))
+    assert counts == [194, 196]
+    (conflict,) = rows(example, "member-count-conflicts")
+    assert conflict["organisation"] == "INTERPOL"
+
+
+def test_every_fact_cites_a_sentence_of_the_document(example):
+    text = (EXAMPLE / f"{DOC}.txt").read_text(encoding="utf-8").split("\n\n", 1)[1]
+    evidence = rows(example, "evidence", entity="INTERPOL")
+    assert evidence
+    for row in evidence:
+        assert text[row["begin"] : row["end"]].strip() == row["sentence"].strip()
+
+
+def test_report_counts_documents_and_facts(example):
+    report = example[1]
+    assert report.documents == 1
+    assert report.facts["member_count"] == 2 and report.triples > 100
