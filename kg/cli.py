@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from kg.errors import KgError, ParameterError, QueryError
+from kg.errors import KgError, OutputError, ParameterError, QueryError
 
 app = typer.Typer(
     add_completion=False,
@@ -56,6 +56,7 @@ def build(
     from kg.sources import count_inputs
 
     fmt_name = format_for(output, fmt)  # fail on a bad format before any work
+    _ensure_folder(output.parent)
     report = BuildReport()
     total = count_inputs(inputs)
     with _progress(total, quiet) as bar:
@@ -65,6 +66,13 @@ def build(
     for reason, _ in report.skipped:
         typer.echo(f"kg: skipped: {reason}", err=True)
     typer.echo(f"kg: wrote {output}: {report.summary()}", err=True)
+
+
+def _ensure_folder(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create output folder {folder}: {exc.strerror}") from None
 
 
 def _progress(total: int | None, quiet: bool):
