@@ -1,0 +1,401 @@
+"""Named SPARQL questions and ad-hoc queries over a kg dataset, with results as plain values.
+
+Named questions are data, one file each: ``kg/queries/NAME.rq``. NAME is lower-case words
+joined by hyphens (``member-counts``). The file opens with a header comment::
+
+    # title: Members of an organisation
+    # description: Who is a member of ORGANISATION, since when, and which sentence says so.
+    # param: organisation = any label of the organisation (case-insensitive)
+    # param: entity (required) = any label of the entity, or its IRI
+
+The header is the run of ``#`` lines at the top of the file; it ends at the first other line,
+so free comments go after a blank line. Each header line must be one of the forms above:
+``title`` and ``description`` exactly once, ``param`` any number of times. Parameters are
+optional unless marked ``(required)``, and each must appear in the query as a variable.
+Anything else fails on load with ``QueryError("FILE: bad header line N: ...")``.
+
+A parameter binds the SPARQL variable of the same name (``?organisation``) to a plain string
+literal through the engine's initial bindings, never by editing the query text, so a value
+cannot inject SPARQL. An optional parameter that is not given leaves its variable unbound, so
+the questions test it as ``FILTER(IF(BOUND(?organisation), <match>, true))`` (IF rather than
+``!BOUND(...) || ...`` because rdflib evaluates every operand of ``||``). A bound variable is
+bound everywhere in rdflib, so the questions use parameter variables only inside FILTERs; a
+result column that shares a parameter's name is projected from the entity's preferred label,
+so it shows the canonical name whatever spelling was asked for. Names match case-insensitively
+against any ``skos:prefLabel``, ``skos:altLabel`` or ``rdfs:label``, or the entity's IRI.
+
+Only reads run: SELECT, ASK, CONSTRUCT and DESCRIBE. SPARQL Update (which includes LOAD),
+SERVICE, and FROM / FROM NAMED naming a graph that the dataset does not hold are refused before
+evaluation, and rdflib's graph loading is switched off while a query runs, so a query never
+reaches the network or the file system.
+
+The engine sits behind ``QueryEngine`` so that an on-disk store can replace rdflib's
+in-memory one without changing the callers.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import json
+import re
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Protocol
+
+import rdflib.plugins.sparql
+from pyparsing import ParseBaseException
+from rdflib import BNode, Dataset, Literal
+from rdflib.plugins.sparql.parser import parseUpdate
+from rdflib.plugins.sparql.parserutils import CompValue
+from rdflib.plugins.sparql.processor import prepareQuery
+from rdflib.plugins.sparql.sparql import Query
+from rdflib.query import Result
+
+from kg.errors import ParameterError, QueryError, UnknownQueryError
+
+QUERY_DIR = Path(__file__).parent / "queries"
+FORMATS = ("table", "csv", "tsv", "json")
+TABLE_CELL_WIDTH = 60
+
+_HEADER_LINE = re.compile(r"#\s*(title|description|param)\s*:\s*(\S.*?)\s*")
+_PARAM = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*(\(required\))?\s*=\s*(\S.*)")
+_QUERY_NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+_TSV_BREAKS = re.compile(r"[\t\r\n]")
+
+
+@dataclass(frozen=True, slots=True)
+class Parameter:
+    name: str
+    description: str
+    required: bool
+
+
+@dataclass(frozen=True, slots=True)
+class NamedQuery:
+    name: str
+    title: str
+    description: str
+    parameters: tuple[Parameter, ...]
+    sparql: str
+    path: Path
+
+
+@dataclass(frozen=True, slots=True)
+class QueryResult:
+    """A query's answer as plain Python values, ready for tables, CSV or JSON.
+
+    IRIs and strings are ``str``, ``xsd:integer`` (and its subtypes) ``int``, ``xsd:decimal``
+    and ``xsd:double`` ``float``, booleans ``bool``, dates of any precision (``xsd:date``,
+    ``xsd:gYear``, ``xsd:gYearMonth``) their ISO lexical form as ``str``, unbound ``None``.
+    ASK answers in one column ``ask``; CONSTRUCT and DESCRIBE in ``subject``, ``predicate``,
+    ``object``.
+    """
+
+    columns: tuple[str, ...]
+    rows: tuple[tuple[object, ...], ...]
+
+    def as_dicts(self) -> list[dict[str, object]]:
+        return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
+
+
+class QueryEngine(Protocol):
+    """Runs one read-only query (SELECT, ASK, CONSTRUCT or DESCRIBE) over the union of the
+    named graphs, binding each ``?name`` to its value as a plain string literal."""
+
+    def select(self, sparql: str, bindings: Mapping[str, str]) -> QueryResult: ...
+
+
+class RdflibEngine:
+    """Queries an rdflib ``Dataset`` (its default graph the union of the named graphs)."""
+
+    def __init__(self, dataset: Dataset) -> None:
+        self._dataset = dataset
+
+    def select(self, sparql: str, bindings: Mapping[str, str]) -> QueryResult:
+        query = _parse_read_only(sparql)
+        self._refuse_unknown_graphs(query)
+        initial = {name: Literal(value) for name, value in bindings.items()}
+        try:
+            with _graph_loading_disabled():
+                # rdflib evaluates lazily: convert inside the guard so errors surface here
+                return _from_rdflib(self._dataset.query(query, initBindings=initial))
+        except Exception as exc:  # rdflib raises bare Exception for evaluation failures
+            raise QueryError(f"SPARQL query failed: {exc}") from exc
+
+    def _refuse_unknown_graphs(self, query: Query) -> None:
+        """FROM may only pick graphs the dataset holds; anything else would be fetched."""
+        known = {graph.identifier for graph in self._dataset.graphs()}
+        for clause in query.algebra.datasetClause or ():
+            keyword = "FROM" if "default" in clause else "FROM NAMED"
+            iri = clause["default"] if "default" in clause else clause["named"]
+            if iri not in known:
+                raise QueryError(
+                    f"{keyword} <{iri}> names no graph in the dataset; "
+                    "kg does not load graphs from the web or from files"
+                )
+
+
+def named_queries(directory: Path | None = None) -> dict[str, NamedQuery]:
+    """Every ``*.rq`` question in ``directory`` (the bundled ones by default), sorted by name."""
+    folder = QUERY_DIR if directory is None else Path(directory)
+    if not folder.is_dir():
+        raise QueryError(f"expected a folder of .rq files, got {folder}")
+    paths = sorted(folder.glob("*.rq"), key=lambda path: path.stem)
+    return {query.name: query for query in map(_load_named_query, paths)}
+
+
+def get_named_query(name: str) -> NamedQuery:
+    queries = named_queries()
+    if name in queries:
+        return queries[name]
+    close = difflib.get_close_matches(name, queries, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    raise UnknownQueryError(f"no named query {name!r}{hint} (known: {', '.join(queries)})")
+
+
+def run_query(
+    dataset: Dataset, sparql: str, params: Mapping[str, str] | None = None
+) -> QueryResult:
+    """Run read-only SPARQL over the dataset, binding ``?name`` to each param as a string."""
+    return RdflibEngine(dataset).select(sparql, params or {})
+
+
+def run_named(dataset: Dataset, name: str, params: Mapping[str, str] | None = None) -> QueryResult:
+    query = get_named_query(name)
+    given = dict(params or {})
+    _check_params(query, given)
+    return run_query(dataset, query.sparql, given)
+
+
+def format_result(result: QueryResult, fmt: str) -> str:
+    """Render a result as ``table`` (for people), ``csv`` (RFC 4180), ``tsv`` or ``json``."""
+    formatter = _FORMATTERS.get(fmt)
+    if formatter is None:
+        raise QueryError(f"unknown output format {fmt!r}; valid formats: {', '.join(FORMATS)}")
+    return formatter(result)
+
+
+# --- named questions -------------------------------------------------------------------
+
+
+def _load_named_query(path: Path) -> NamedQuery:
+    if not _QUERY_NAME.fullmatch(path.stem):
+        raise QueryError(f"{path.name}: a query name is lower-case words joined by hyphens")
+    sparql = path.read_text(encoding="utf-8")
+    fields: dict[str, str] = {}
+    parameters: list[Parameter] = []
+    for number, line in enumerate(sparql.splitlines(), start=1):
+        if not line.startswith("#"):
+            break
+        match = _HEADER_LINE.fullmatch(line)
+        if match is None:
+            raise _bad_header(path, number, "expected '# title|description|param: ...'")
+        key, value = match.groups()
+        if key == "param":
+            parameter = _parse_parameter(path, number, value)
+            if any(p.name == parameter.name for p in parameters):
+                raise _bad_header(path, number, f"parameter {parameter.name!r} declared twice")
+            parameters.append(parameter)
+        elif key in fields:
+            raise _bad_header(path, number, f"a second '# {key}:' line")
+        else:
+            fields[key] = value
+    for key in ("title", "description"):
+        if key not in fields:
+            raise QueryError(f"{path.name}: header has no '# {key}:' line")
+    for parameter in parameters:
+        if not re.search(rf"[?$]{parameter.name}\b", sparql):
+            raise QueryError(
+                f"{path.name}: parameter {parameter.name!r} is declared "
+                f"but ?{parameter.name} does not appear in the query"
+            )
+    return NamedQuery(
+        name=path.stem,
+        title=fields["title"],
+        description=fields["description"],
+        parameters=tuple(parameters),
+        sparql=sparql,
+        path=path,
+    )
+
+
+def _parse_parameter(path: Path, number: int, text: str) -> Parameter:
+    match = _PARAM.fullmatch(text)
+    if match is None:
+        raise _bad_header(path, number, "expected '# param: name [(required)] = description'")
+    name, required, description = match.groups()
+    return Parameter(name=name, description=description, required=required is not None)
+
+
+def _bad_header(path: Path, number: int, expected: str) -> QueryError:
+    return QueryError(f"{path.name}: bad header line {number}: {expected}")
+
+
+def _check_params(query: NamedQuery, given: Mapping[str, str]) -> None:
+    declared = [parameter.name for parameter in query.parameters]
+    for name in given:
+        if name not in declared:
+            valid = ", ".join(declared) if declared else "none"
+            raise ParameterError(
+                f"query {query.name!r} has no parameter {name!r}; valid parameters: {valid}"
+            )
+    for parameter in query.parameters:
+        if parameter.required and parameter.name not in given:
+            raise ParameterError(
+                f"query {query.name!r} needs parameter {parameter.name!r}: {parameter.description}"
+            )
+
+
+# --- parsing and safety ----------------------------------------------------------------
+
+
+def _parse_read_only(sparql: str) -> Query:
+    """Parse a query, refusing updates and SERVICE, with the parser's message on failure."""
+    try:
+        query = prepareQuery(sparql)
+    except ParseBaseException as exc:
+        if _is_update(sparql):
+            raise QueryError(
+                "SPARQL Update is not allowed: kg runs only SELECT, ASK, CONSTRUCT "
+                "and DESCRIBE queries"
+            ) from None
+        found = f", found {exc.found}" if exc.found else ""
+        raise QueryError(
+            f"malformed SPARQL: {exc.msg}{found} (line {exc.lineno}, column {exc.col})"
+        ) from None
+    except Exception as exc:  # rdflib raises bare Exception, e.g. for an unknown prefix
+        raise QueryError(f"malformed SPARQL: {exc}") from exc
+    if _contains(query.algebra, "ServiceGraphPattern"):
+        raise QueryError("SERVICE is not allowed: kg queries only the local dataset")
+    return query
+
+
+def _is_update(sparql: str) -> bool:
+    """True when the text parses as SPARQL Update with at least one operation."""
+    try:
+        update = parseUpdate(sparql)
+    except ParseBaseException:
+        return False
+    return "request" in update
+
+
+def _contains(node: object, name: str) -> bool:
+    """Whether a parsed or translated query holds a part called ``name``, at any depth."""
+    if isinstance(node, CompValue):
+        return node.name == name or any(_contains(value, name) for value in node.values())
+    if isinstance(node, list | tuple):
+        return any(_contains(item, name) for item in node)
+    return False
+
+
+@contextmanager
+def _graph_loading_disabled() -> Iterator[None]:
+    saved = rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS
+    rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = False
+    try:
+        yield
+    finally:
+        rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = saved
+
+
+# --- results ---------------------------------------------------------------------------
+
+
+def _from_rdflib(result: Result) -> QueryResult:
+    if result.type == "ASK":
+        return QueryResult(("ask",), ((bool(result.askAnswer),),))
+    if result.type in ("CONSTRUCT", "DESCRIBE"):
+        triples = sorted(result.graph, key=lambda triple: tuple(term.n3() for term in triple))
+        rows = tuple(tuple(_to_python(term) for term in triple) for triple in triples)
+        return QueryResult(("subject", "predicate", "object"), rows)
+    columns = tuple(str(variable) for variable in result.vars or ())
+    return QueryResult(columns, tuple(tuple(_to_python(term) for term in row) for row in result))
+
+
+def _to_python(term: object) -> object:
+    """The plain value of an RDF term; anything without a number or boolean value stays text."""
+    if term is None:
+        return None
+    if isinstance(term, Literal):
+        value = term.toPython()
+        if isinstance(value, bool | int):
+            return value
+        if isinstance(value, Decimal | float):
+            return float(value)
+        return str(term)  # strings, dates of any precision, ill-typed literals: lexical form
+    if isinstance(term, BNode):
+        return f"_:{term}"
+    return str(term)
+
+
+# --- formats ---------------------------------------------------------------------------
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _format_table(result: QueryResult) -> str:
+    def shorten(text: str) -> str:
+        text = _one_line(text)
+        return text if len(text) <= TABLE_CELL_WIDTH else text[: TABLE_CELL_WIDTH - 1] + "…"
+
+    cells = [[shorten(_cell(value)) for value in row] for row in result.rows]
+    widths = [max(map(len, column)) for column in zip(result.columns, *cells, strict=True)]
+    numeric = [
+        [isinstance(value, int | float) and not isinstance(value, bool) for value in row]
+        for row in result.rows
+    ]
+    lines = [
+        "  ".join(name.ljust(width) for name, width in zip(result.columns, widths, strict=True)),
+        "  ".join("-" * width for width in widths),
+    ]
+    for row, flags in zip(cells, numeric, strict=True):
+        parts = zip(row, widths, flags, strict=True)
+        lines.append("  ".join(t.rjust(w) if n else t.ljust(w) for t, w, n in parts))
+    count = len(result.rows)
+    lines.append(f"({count} row{'' if count == 1 else 's'})")
+    return "\n".join(line.rstrip() for line in lines) + "\n"
+
+
+def _format_csv(result: QueryResult) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)  # the default dialect is RFC 4180: CRLF, minimal quoting
+    writer.writerow(result.columns)
+    writer.writerows([_cell(value) for value in row] for row in result.rows)
+    return buffer.getvalue()
+
+
+def _format_tsv(result: QueryResult) -> str:
+    """Tab-separated values cannot escape tabs or line breaks, so those become spaces."""
+    lines = ["\t".join(result.columns)]
+    lines.extend(
+        "\t".join(_TSV_BREAKS.sub(" ", _cell(value)) for value in row) for row in result.rows
+    )
+    return "\n".join(lines) + "\n"
+
+
+def _format_json(result: QueryResult) -> str:
+    document = {"columns": list(result.columns), "rows": result.as_dicts()}
+    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+
+
+_FORMATTERS: dict[str, Callable[[QueryResult], str]] = {
+    "table": _format_table,
+    "csv": _format_csv,
+    "tsv": _format_tsv,
+    "json": _format_json,
+}
