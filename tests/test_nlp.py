@@ -127,7 +127,9 @@ def test_blank_pipeline_has_the_components_in_order(blank):
 def test_a_line_break_starts_a_sentence(blank):
     doc = blank("Member since: 13 November 1980\nHow the bureau works")
     assert [s.text.strip() for s in doc.sents] == [
-        "Member since: 13 November 1980", "How the bureau works"]
+        "Member since: 13 November 1980",
+        "How the bureau works",
+    ]
 
 
 @pytest.mark.parametrize(

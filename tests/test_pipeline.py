@@ -26,8 +26,9 @@ def rows(example, name, **params):
 
 
 def test_zimbabwe_member_of_interpol_since_1980(example):
-    (row,) = [r for r in rows(example, "members", organisation="Interpol")
-              if r["member"] == "Zimbabwe"]
+    (row,) = [
+        r for r in rows(example, "members", organisation="Interpol") if r["member"] == "Zimbabwe"
+    ]
     assert row["since"] == "1980-11-13"
     assert "Zimbabwe has been a member of Interpol since November 13, 1980" in row["sentence"]
     assert row["document"] == DOC

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from itertools import pairwise
 
 from spacy.language import Language
 from spacy.tokens import Doc
@@ -23,7 +24,7 @@ from kg.extract.relations import (
 from kg.extract.rules import Rule, RuleSet, load_rules
 from kg.extract.slots import Context
 from kg.extract.statements import StatementFinder
-from kg.extract.tagging import Tagger, TaggedDoc
+from kg.extract.tagging import TaggedDoc, Tagger
 from kg.gazetteer import Gazetteer, load_gazetteer
 from kg.records import (
     Document,
@@ -75,7 +76,9 @@ class Extractor:
             elif family == "treaty_action":
                 facts.extend(build_treaty_action(match, ctx))
             elif family == "position":
-                facts.extend(build_position(match, ctx, self.gazetteer, self.lexicon.government_roles))
+                facts.extend(
+                    build_position(match, ctx, self.gazetteer, self.lexicon.government_roles)
+                )
         for sent in doc.sents:
             operations.add_sentence(sent, evidence.get(sent.start, []))
         facts.extend(operations.facts())
@@ -92,7 +95,7 @@ def acronym_aliases(tagged: TaggedDoc) -> list[tuple[Mention, Mention]]:
     pairs = []
     text = tagged.doc.text
     mentions = tagged.mentions
-    for before, after in zip(mentions, mentions[1:], strict=False):
+    for before, after in pairwise(mentions):
         between = text[before.end : after.start]
         closing = text[after.end : after.end + 1]
         if between.strip() != "(" or closing != ")" or not _ACRONYM.match(after.text):

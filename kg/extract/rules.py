@@ -53,7 +53,22 @@ FAMILY_SLOTS: dict[str, frozenset[str]] = {
 }
 _ID = re.compile(r"^[a-z_]+\.[a-z0-9_]+\.v[0-9]+$")
 _CLASSES = frozenset(
-    "COUNTRY ORG PERSON TREATY OPERATION PLACE DATE NUM ORDINAL ROLE SEP ORGREF TREATYREF O".split()
+    [
+        "COUNTRY",
+        "ORG",
+        "PERSON",
+        "TREATY",
+        "OPERATION",
+        "PLACE",
+        "DATE",
+        "NUM",
+        "ORDINAL",
+        "ROLE",
+        "SEP",
+        "ORGREF",
+        "TREATYREF",
+        "O",
+    ]
 )
 
 

@@ -14,12 +14,14 @@ from kg.records import Document, EntityKind, Mention, Sentence
 ORG_CLASSES = frozenset({"ORG"})
 AGENT_CLASSES = frozenset({"ORG", "COUNTRY"})
 _POSSESSIVE = {"'s", "’s", "'"}
-_ORGANISATIONS = frozenset({
-    EntityKind.ORGANISATION,
-    EntityKind.INTERNATIONAL_ORGANISATION,
-    EntityKind.LAW_ENFORCEMENT_AGENCY,
-    EntityKind.LEGISLATIVE_BODY,
-})
+_ORGANISATIONS = frozenset(
+    {
+        EntityKind.ORGANISATION,
+        EntityKind.INTERNATIONAL_ORGANISATION,
+        EntityKind.LAW_ENFORCEMENT_AGENCY,
+        EntityKind.LEGISLATIVE_BODY,
+    }
+)
 
 
 @dataclass(slots=True)
@@ -84,12 +86,14 @@ class Context:
         return before[-1] if before else None
 
     def treaty_antecedent(self, token) -> Mention | None:
-        """"the Declaration": the last treaty named before it with that word in its name,
+        """ "the Declaration": the last treaty named before it with that word in its name,
         else the treaty the document is about."""
         noun = token.lower_
-        before = [m for m in self.tagged.mentions
-                  if m.kind is EntityKind.TREATY and m.end <= token.idx
-                  and noun in m.text.lower()]
+        before = [
+            m
+            for m in self.tagged.mentions
+            if m.kind is EntityKind.TREATY and m.end <= token.idx and noun in m.text.lower()
+        ]
         return before[-1] if before else self.salient_treaty()
 
     def salient_organisation(self) -> Mention | None:
@@ -131,9 +135,29 @@ def ordinal_value(span: Span | None) -> int | None:
 _ORDINAL_WORDS = {
     w: i
     for i, w in enumerate(
-        "zeroth first second third fourth fifth sixth seventh eighth ninth tenth eleventh "
-        "twelfth thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth "
-        "twentieth".split()
+        [
+            "zeroth",
+            "first",
+            "second",
+            "third",
+            "fourth",
+            "fifth",
+            "sixth",
+            "seventh",
+            "eighth",
+            "ninth",
+            "tenth",
+            "eleventh",
+            "twelfth",
+            "thirteenth",
+            "fourteenth",
+            "fifteenth",
+            "sixteenth",
+            "seventeenth",
+            "eighteenth",
+            "nineteenth",
+            "twentieth",
+        ]
     )
 }
 

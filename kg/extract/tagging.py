@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span, Token
-from spacy.language import Language
 
 from kg.extract.lexicon import Lexicon
 from kg.gazetteer import Gazetteer
@@ -49,8 +49,22 @@ _CLASS_KIND = {
     "OPERATION": EntityKind.OPERATION,
 }
 _SEPARATORS = {",", "and", "&"}
-_TITLES = {"mr", "mrs", "ms", "dr", "prof", "sir", "dame", "ambassador", "general", "senior",
-           "lieutenant", "colonel", "judge", "justice"}
+_TITLES = {
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
+    "prof",
+    "sir",
+    "dame",
+    "ambassador",
+    "general",
+    "senior",
+    "lieutenant",
+    "colonel",
+    "judge",
+    "justice",
+}
 _POSSESSIVES = {"'s", "’s", "'", "’"}
 _DETERMINERS = {"the", "this", "that", "these"}
 
@@ -135,27 +149,38 @@ class Tagger:
             if token._.kg != "O" or not _is_name_word(token):
                 continue
             previous = doc[token.i - 1] if token.i else None
-            if previous is not None and (previous._.kg == "ROLE" or (
-                previous._.kg == "ORG" and _role_before(doc, previous.i)
-            )):
+            if previous is not None and (
+                previous._.kg == "ROLE"
+                or (previous._.kg == "ORG" and _role_before(doc, previous.i))
+            ):
                 end = token.i
-                while end < len(doc) and end - token.i < 4 and doc[end]._.kg == "O" and (
-                    _is_name_word(doc[end])
+                while (
+                    end < len(doc)
+                    and end - token.i < 4
+                    and doc[end]._.kg == "O"
+                    and (_is_name_word(doc[end]))
                 ):
                     end += 1
                 if end - token.i >= 2:
                     self._add_person(tagged, doc[token.i : end])
-        surnames = {m.text.split()[-1]: m for m in tagged.mentions
-                    if m.kind is EntityKind.PERSON and len(m.text.split()) > 1}
+        surnames = {
+            m.text.split()[-1]: m
+            for m in tagged.mentions
+            if m.kind is EntityKind.PERSON and len(m.text.split()) > 1
+        }
         for token in doc:
             if token._.kg == "O" and token.text in surnames and _is_name_word(token):
                 self._add_person(tagged, doc[token.i : token.i + 1])
 
+
 def _after_role(span: Span) -> Span | None:
     """The words after leading role and title words, when those look like a name."""
     i = 0
-    while i < len(span) and (span[i]._.kg == "ROLE" or span[i].lower_.rstrip(".") in _TITLES
-                             or span[i].text in {"-", "–"}):
+    while i < len(span) and (
+        span[i]._.kg == "ROLE"
+        or span[i].lower_.rstrip(".") in _TITLES
+        or span[i].text in {"-", "–"}
+    ):
         i += 1
     rest = span[i:]
     if i == 0 or not 1 <= len(rest) <= 4 or not all(_is_name_word(t) for t in rest):
@@ -165,8 +190,11 @@ def _after_role(span: Span) -> Span | None:
 
 def _is_name_word(token: Token) -> bool:
     text = token.text
-    return text[:1].isupper() and text.isalpha() and not token.is_sent_start and (
-        token.pos_ in {"PROPN", "NOUN", "X", ""} or text.isupper()
+    return (
+        text[:1].isupper()
+        and text.isalpha()
+        and not token.is_sent_start
+        and (token.pos_ in {"PROPN", "NOUN", "X", ""} or text.isupper())
     )
 
 
@@ -181,8 +209,10 @@ def _role_before(doc: Doc, org_end: int) -> bool:
 def _plain_class(token: Token) -> str:
     if token.lower_ in _SEPARATORS:
         return "SEP"
-    if token.like_num and not token.is_punct and (
-        any(ch.isdigit() for ch in token.text) or token.is_lower
+    if (
+        token.like_num
+        and not token.is_punct
+        and (any(ch.isdigit() for ch in token.text) or token.is_lower)
     ):
         return "NUM"  # "1,006", "three"; not "First" in the name 'First Light'
 
@@ -205,7 +235,7 @@ def _classify(ent: Span, gazetteer: Gazetteer) -> tuple[str, Mention | None]:
 
 
 def _names_operation(ent: Span) -> bool:
-    """"Operation Jackal" or "AFRICA Cyber Surge Operation", whatever the model called it."""
+    """ "Operation Jackal" or "AFRICA Cyber Surge Operation", whatever the model called it."""
     words = [t.lower_ for t in ent]
     return len(words) > 1 and "operation" in (words[0], words[-1]) and ent[1].text[:1].isupper()
 
@@ -236,9 +266,9 @@ def _tag_anaphors(doc: Doc, lexicon: Lexicon) -> None:
             continue
         lower = token.lower_
         previous = doc[token.i - 1].lower_ if token.i > 0 else ""
-        if lower == "its" and token.tag_ in {"PRP$", ""}:
-            token._.kg = "ORGREF"
-        elif previous in _DETERMINERS and lower in lexicon.organisation_anaphors:
+        if (lower == "its" and token.tag_ in {"PRP$", ""}) or (
+            previous in _DETERMINERS and lower in lexicon.organisation_anaphors
+        ):
             token._.kg = "ORGREF"
         elif previous in _DETERMINERS and lower in lexicon.treaty_anaphors:
             token._.kg = "TREATYREF"
@@ -259,9 +289,9 @@ def _tag_list_glue(doc: Doc) -> None:
             token._.kg = nxt
         elif token.text in _POSSESSIVES and prev == "ORG" and nxt == "ORG":
             token._.kg = "ORG"
-        elif token.text == "(" and nxt in ENTITY_CLASSES and prev in ENTITY_CLASSES:
-            token._.kg = "SEP"
-        elif token.text == ")" and prev in ENTITY_CLASSES and (
-            token.i + 1 < n and doc[token.i + 1].lower_ in _SEPARATORS
+        elif (token.text == "(" and nxt in ENTITY_CLASSES and prev in ENTITY_CLASSES) or (
+            token.text == ")"
+            and prev in ENTITY_CLASSES
+            and (token.i + 1 < n and doc[token.i + 1].lower_ in _SEPARATORS)
         ):
             token._.kg = "SEP"

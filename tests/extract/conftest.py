@@ -23,8 +23,9 @@ def extractor(nlp):
 
 @pytest.fixture
 def extract(nlp, extractor):
-    def run(marked_text: str, *, date: str | None = "2024-11-27", title: str | None = None
-            ) -> DocumentFacts:
+    def run(
+        marked_text: str, *, date: str | None = "2024-11-27", title: str | None = None
+    ) -> DocumentFacts:
         doc = hand_doc(nlp.vocab, marked_text)
         return extractor.extract(Document("test", doc.text, title=title, date=date), doc)
 

@@ -15,19 +15,74 @@ from spacy.tokens import Doc, Span
 from spacy.vocab import Vocab
 
 LEMMAS = {
-    "has": "have", "had": "have", "have": "have", "been": "be", "is": "be", "was": "be",
-    "were": "be", "are": "be", "became": "become", "becomes": "become", "arrested": "arrest",
-    "arrest": "arrest", "arrests": "arrest", "signed": "sign", "ratified": "ratify",
-    "acceded": "accede", "adopted": "adopt", "joined": "join", "admitted": "admit",
-    "deposited": "deposit", "dismantled": "dismantle", "seized": "seize", "identified":
-    "identify", "rescued": "rescue", "participated": "participate", "took": "take",
-    "coordinated": "coordinate", "led": "lead", "said": "say", "detained": "detain",
-    "launched": "launch", "began": "begin", "counts": "count", "frozen": "freeze",
+    "has": "have",
+    "had": "have",
+    "have": "have",
+    "been": "be",
+    "is": "be",
+    "was": "be",
+    "were": "be",
+    "are": "be",
+    "became": "become",
+    "becomes": "become",
+    "arrested": "arrest",
+    "arrest": "arrest",
+    "arrests": "arrest",
+    "signed": "sign",
+    "ratified": "ratify",
+    "acceded": "accede",
+    "adopted": "adopt",
+    "joined": "join",
+    "admitted": "admit",
+    "deposited": "deposit",
+    "dismantled": "dismantle",
+    "seized": "seize",
+    "identified": "identify",
+    "rescued": "rescue",
+    "participated": "participate",
+    "took": "take",
+    "coordinated": "coordinate",
+    "led": "lead",
+    "said": "say",
+    "detained": "detain",
+    "launched": "launch",
+    "began": "begin",
+    "counts": "count",
+    "frozen": "freeze",
 }
-VERBS = {"has", "had", "have", "been", "is", "was", "were", "are", "became", "arrested",
-         "arrest", "signed", "ratified", "acceded", "adopted", "joined", "admitted",
-         "deposited", "dismantled", "seized", "identified", "rescued", "participated",
-         "took", "coordinated", "led", "said", "detained", "launched", "began", "counts"}
+VERBS = {
+    "has",
+    "had",
+    "have",
+    "been",
+    "is",
+    "was",
+    "were",
+    "are",
+    "became",
+    "arrested",
+    "arrest",
+    "signed",
+    "ratified",
+    "acceded",
+    "adopted",
+    "joined",
+    "admitted",
+    "deposited",
+    "dismantled",
+    "seized",
+    "identified",
+    "rescued",
+    "participated",
+    "took",
+    "coordinated",
+    "led",
+    "said",
+    "detained",
+    "launched",
+    "began",
+    "counts",
+}
 AUX = {"has", "had", "have", "been", "is", "was", "were", "are"}
 ADJ = {"african", "malicious", "joint", "new", "global", "european", "asian", "suspected"}
 DET = {"the", "a", "an", "its", "this"}
@@ -40,7 +95,7 @@ def hand_doc(vocab: Vocab, text: str) -> Doc:
     for line in text.strip().splitlines():
         first = True
         pos = 0
-        for found in list(_ENTITY.finditer(line)) + [None]:
+        for found in [*_ENTITY.finditer(line), None]:
             plain = line[pos : found.start()] if found else line[pos:]
             for word in plain.split():
                 words.append(word)
@@ -59,8 +114,15 @@ def hand_doc(vocab: Vocab, text: str) -> Doc:
     lemmas = [LEMMAS.get(w.lower(), w.lower()) for w in words]
     pos_tags = [_pos(w) for w in words]
     tags = [_tag(w, words[i - 1] if i else "") for i, w in enumerate(words)]
-    doc = Doc(vocab, words=words, spaces=spaces, lemmas=lemmas, pos=pos_tags, tags=tags,
-              sent_starts=sent_starts)
+    doc = Doc(
+        vocab,
+        words=words,
+        spaces=spaces,
+        lemmas=lemmas,
+        pos=pos_tags,
+        tags=tags,
+        sent_starts=sent_starts,
+    )
     doc.ents = [Span(doc, s, e, label=label, kb_id=kb) for s, e, label, kb in ents]
     for span, (_, _, _, kb) in zip(doc.ents, ents, strict=True):
         if kb:

@@ -30,7 +30,8 @@ def test_named_operation_gathers_coordinators_counts_and_period(extract):
 def test_unnamed_operation_takes_the_name_given_next(extract):
     result = extract(
         "A joint operation by [Afripol](ORG#afripol) arrested [40](CARDINAL) suspects .\n"
-        "[Operation Dune](OPERATION) ran for a month .")
+        "[Operation Dune](OPERATION) ran for a month ."
+    )
     (report,) = reports(result)
     assert report.name == "Operation Dune"
     assert report.arrests == 40
@@ -39,7 +40,8 @@ def test_unnamed_operation_takes_the_name_given_next(extract):
 def test_exact_figure_beats_earlier_approximate_one(extract):
     result = extract(
         "Raids led by [Interpol](ORG#interpol) saw over [280](CARDINAL) suspects arrested .\n"
-        "The operation led to the arrest of [286](CARDINAL) suspects .")
+        "The operation led to the arrest of [286](CARDINAL) suspects ."
+    )
     (report,) = reports(result)
     assert report.arrests == 286
 
@@ -47,14 +49,16 @@ def test_exact_figure_beats_earlier_approximate_one(extract):
 def test_two_differently_named_operations_stay_apart(extract):
     result = extract(
         "[Operation Kestrel](OPERATION) was coordinated by [Europol](ORG#europol) .\n"
-        "[Operation Heron](OPERATION) was coordinated by [Interpol](ORG#interpol) .")
+        "[Operation Heron](OPERATION) was coordinated by [Interpol](ORG#interpol) ."
+    )
     got = sorted((r.name, r.coordinators[0].key) for r in reports(result))
     assert got == [("Operation Heron", "interpol"), ("Operation Kestrel", "europol")]
 
 
 def test_sentence_without_operation_yields_no_report(extract):
-    result = extract("[Interpol](ORG#interpol) trained [300](CARDINAL) officers in "
-                     "[Chad](GPE#country:TD) .")
+    result = extract(
+        "[Interpol](ORG#interpol) trained [300](CARDINAL) officers in [Chad](GPE#country:TD) ."
+    )
     assert reports(result) == []
 
 

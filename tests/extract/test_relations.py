@@ -10,44 +10,57 @@ def claims(result, kind):
 
 
 def test_member_since_reads_member_organisation_and_iso_date(extract):
-    result = extract("[Fiji](GPE#country:FJ) has been a member of [Interpol](ORG#interpol) since "
-                     "[4 March 1961](DATE) .")
+    result = extract(
+        "[Fiji](GPE#country:FJ) has been a member of [Interpol](ORG#interpol) since "
+        "[4 March 1961](DATE) ."
+    )
     (claim,) = claims(result, Membership)
     assert (claim.member.text, claim.organisation.key, claim.since) == (
-        "Fiji", "interpol", "1961-03-04")
+        "Fiji",
+        "interpol",
+        "1961-03-04",
+    )
 
 
 def test_nth_member_gives_membership_and_member_count(extract):
-    result = extract("[Fiji](GPE#country:FJ) became the [12th](ORDINAL) member of "
-                     "[ASEAN](ORG#asean) on Monday .")
+    result = extract(
+        "[Fiji](GPE#country:FJ) became the [12th](ORDINAL) member of [ASEAN](ORG#asean) on Monday ."
+    )
     assert [c.member.text for c in claims(result, Membership)] == ["Fiji"]
     assert [(c.organisation.key, c.count) for c in claims(result, MemberCount)] == [("asean", 12)]
 
 
 def test_joined_list_continues_with_followed_by(extract):
-    result = extract("[Chad](GPE#country:TD) joined [the African Union](ORG#au) in [1990](DATE) , "
-                     "followed by [Togo](GPE#country:TG) in [1994](DATE) .")
+    result = extract(
+        "[Chad](GPE#country:TD) joined [the African Union](ORG#au) in [1990](DATE) , "
+        "followed by [Togo](GPE#country:TG) in [1994](DATE) ."
+    )
     got = sorted((c.member.text, c.since) for c in claims(result, Membership))
     assert got == [("Chad", "1990"), ("Togo", "1994")]
 
 
 def test_org_members_apposition_lists_each_member(extract):
-    result = extract("The plan met objections from [NATO](ORG#nato) members "
-                     "[Portugal](GPE#country:PT) and [Norway](GPE#country:NO) .")
-    assert sorted(c.member.key for c in claims(result, Membership)) == [
-        "country:NO", "country:PT"]
+    result = extract(
+        "The plan met objections from [NATO](ORG#nato) members "
+        "[Portugal](GPE#country:PT) and [Norway](GPE#country:NO) ."
+    )
+    assert sorted(c.member.key for c in claims(result, Membership)) == ["country:NO", "country:PT"]
 
 
 def test_membership_anaphor_resolves_to_last_organisation(extract):
-    result = extract("[Europol](ORG#europol) opened a new office .\n"
-                     "[Fiji](GPE#country:FJ) is a member of the organisation .")
+    result = extract(
+        "[Europol](ORG#europol) opened a new office .\n"
+        "[Fiji](GPE#country:FJ) is a member of the organisation ."
+    )
     (claim,) = claims(result, Membership)
     assert claim.organisation.key == "europol"
 
 
 def test_member_count_from_n_country_membership_and_membership_of(extract):
-    result = extract("[Interpol](ORG#interpol) works across its 180 - country membership .\n"
-                     "[Interpol](ORG#interpol) has a membership of 181 countries .")
+    result = extract(
+        "[Interpol](ORG#interpol) works across its 180 - country membership .\n"
+        "[Interpol](ORG#interpol) has a membership of 181 countries ."
+    )
     assert sorted(c.count for c in claims(result, MemberCount)) == [180, 181]
 
 
@@ -57,32 +70,44 @@ def test_plain_numbers_are_not_member_counts(extract):
 
 
 def test_acceded_lists_every_agent(extract):
-    result = extract("[Fiji](GPE#country:FJ) , [Tonga](GPE#country:TO) and "
-                     "[Samoa](GPE#country:WS) have acceded to the "
-                     "[Convention on Cybercrime](LAW#budapest-convention) .")
+    result = extract(
+        "[Fiji](GPE#country:FJ) , [Tonga](GPE#country:TO) and "
+        "[Samoa](GPE#country:WS) have acceded to the "
+        "[Convention on Cybercrime](LAW#budapest-convention) ."
+    )
     got = claims(result, TreatyAction)
     assert sorted(c.agent.key for c in got) == ["country:FJ", "country:TO", "country:WS"]
     assert {c.action for c in got} == {TreatyActionKind.ACCEDED}
 
 
 def test_passive_adoption_by_assembly(extract):
-    result = extract("The [Arms Trade Treaty](LAW) was adopted by the "
-                     "[UN General Assembly](ORG#unga) on [2 April 2013](DATE) .")
+    result = extract(
+        "The [Arms Trade Treaty](LAW) was adopted by the "
+        "[UN General Assembly](ORG#unga) on [2 April 2013](DATE) ."
+    )
     (claim,) = claims(result, TreatyAction)
     assert (claim.action, claim.agent.key, claim.treaty.text, claim.date) == (
-        TreatyActionKind.ADOPTED, "unga", "Arms Trade Treaty", "2013-04-02")
+        TreatyActionKind.ADOPTED,
+        "unga",
+        "Arms Trade Treaty",
+        "2013-04-02",
+    )
 
 
 def test_deposited_instrument_is_a_ratification_by_the_country(extract):
-    result = extract("[Fiji](GPE#country:FJ) 's envoy to the [UN](ORG#un) [Ann Lee](PERSON) "
-                     "deposited its instrument of ratification of the [Arms Trade Treaty](LAW) .")
+    result = extract(
+        "[Fiji](GPE#country:FJ) 's envoy to the [UN](ORG#un) [Ann Lee](PERSON) "
+        "deposited its instrument of ratification of the [Arms Trade Treaty](LAW) ."
+    )
     (claim,) = claims(result, TreatyAction)
     assert (claim.action, claim.agent.text) == (TreatyActionKind.RATIFIED, "Fiji")
 
 
 def test_treaty_anaphor_takes_the_treaty_named_before(extract):
-    result = extract("Talks on the [Minsk Accord on Fisheries](LAW) ended .\n"
-                     "[Fiji](GPE#country:FJ) signed the accord in [May 2020](DATE) .")
+    result = extract(
+        "Talks on the [Minsk Accord on Fisheries](LAW) ended .\n"
+        "[Fiji](GPE#country:FJ) signed the accord in [May 2020](DATE) ."
+    )
     (claim,) = claims(result, TreatyAction)
     assert (claim.treaty.text, claim.date) == ("Minsk Accord on Fisheries", "2020-05")
 
@@ -91,12 +116,16 @@ def test_org_role_person(extract):
     result = extract("[Europol](ORG#europol) Executive Director [Maria Gomez](PERSON) said so .")
     (claim,) = claims(result, Position)
     assert (claim.person.text, claim.role, claim.organisation.key) == (
-        "Maria Gomez", "Executive Director", "europol")
+        "Maria Gomez",
+        "Executive Director",
+        "europol",
+    )
 
 
 def test_person_comma_role_of_org(extract):
-    result = extract("[Maria Gomez](PERSON) , Secretary General of [Interpol](ORG#interpol) , "
-                     "said so .")
+    result = extract(
+        "[Maria Gomez](PERSON) , Secretary General of [Interpol](ORG#interpol) , said so ."
+    )
     (claim,) = claims(result, Position)
     assert (claim.role, claim.organisation.key) == ("Secretary General", "interpol")
 
@@ -108,15 +137,19 @@ def test_minister_of_serves_the_ministry(extract):
 
 
 def test_role_without_organisation_takes_the_article_organisation(extract):
-    result = extract("[Europol](ORG#europol) met in [The Hague](GPE) .\n"
-                     "[Europol](ORG#europol) welcomed delegates .\n"
-                     "Deputy Director [Jan Novak](PERSON) opened the meeting .")
+    result = extract(
+        "[Europol](ORG#europol) met in [The Hague](GPE) .\n"
+        "[Europol](ORG#europol) welcomed delegates .\n"
+        "Deputy Director [Jan Novak](PERSON) opened the meeting ."
+    )
     (claim,) = claims(result, Position)
     assert claim.organisation.key == "europol"
 
 
 def test_government_post_without_organisation_is_not_guessed(extract):
-    result = extract("[Europol](ORG#europol) welcomed delegates .\n"
-                     "Foreign Minister [Jan Novak](PERSON) opened the meeting .")
+    result = extract(
+        "[Europol](ORG#europol) welcomed delegates .\n"
+        "Foreign Minister [Jan Novak](PERSON) opened the meeting ."
+    )
     (claim,) = claims(result, Position)
     assert claim.organisation is None
