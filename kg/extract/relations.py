@@ -104,7 +104,10 @@ def build_member_count(match: RuleMatch, ctx: Context) -> list[Fact]:
 
 
 def build_treaty_action(match: RuleMatch, ctx: Context) -> list[Fact]:
-    treaties = ctx.mentions(match.slots.get("treaty"), frozenset({"TREATY"}))
+    treaties = sorted(
+        ctx.mentions(match.slots.get("treaty"), frozenset({"TREATY"})),
+        key=lambda m: (m.key is None, -len(m.text)),  # the known, then the fullest name
+    )
     if not treaties or match.rule.extra.get("treaty_from") == "document_treaty":
         salient = ctx.salient_treaty()
         treaties = [salient] if salient is not None else []

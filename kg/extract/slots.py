@@ -52,6 +52,9 @@ class Context:
                     found.append(mention)
             elif cls == "ORGREF" and classes & ORG_CLASSES:
                 antecedent = self.organisation_antecedent(token.idx)
+                if token.text[:1].isupper() and not token.is_sent_start:
+                    # house style: "the Organization" is the one the text is about
+                    antecedent = self.salient_organisation() or antecedent
                 if antecedent is not None:
                     found.append(replace(antecedent, start=token.idx, end=token.idx + len(token)))
             elif cls == "TREATYREF" and "TREATY" in classes:

@@ -10,6 +10,7 @@ the gazetteer to overrule the model, and records a ``Mention`` for every entity 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from spacy.language import Language
@@ -65,6 +66,7 @@ _TITLES = {
     "judge",
     "justice",
 }
+_ORDINAL = re.compile(r"\d+(?:st|nd|rd|th)", re.IGNORECASE)
 _POSSESSIVES = {"'s", "’s", "'", "’"}
 _DETERMINERS = {"the", "this", "that", "these"}
 
@@ -123,6 +125,14 @@ class Tagger:
             return
         if cls == "PERSON":
             ent = _after_role(ent) or ent
+        if not ent.ent_id_:
+            ent = self._trim_ordinals(ent)
+            if ent is None:
+                return
+            if _is_anaphor(ent, self.lexicon):
+                for token in ent:
+                    token._.kg = "ORGREF"  # the model's ORG "Organization's": an anaphor
+                return
         cls, mention = _classify(ent, self.gazetteer)
         if cls == "O":
             return
@@ -132,6 +142,24 @@ class Tagger:
             tagged.mentions.append(mention)
             for i in range(ent.start, ent.end):
                 tagged.mention_at[i] = mention
+
+    @staticmethod
+    def _trim_ordinals(ent: Span) -> Span | None:
+        """ "the 31st" is no date and "Organization's 195th" no name: the ordinal is an
+        ORDINAL whatever the model said; None when nothing else is left."""
+        end = ent.end
+        while end > ent.start and _ORDINAL.fullmatch(ent.doc[end - 1].text):
+            end -= 1
+        if end == ent.end:
+            return ent
+        for token in ent.doc[end : ent.end]:
+            token._.kg = "ORDINAL"
+        rest = ent.doc[ent.start : end]
+        if all(t.lower_ in _DETERMINERS for t in rest):
+            for token in rest:
+                token._.kg = "O"
+            return None
+        return rest
 
     def _add_person(self, tagged: TaggedDoc, span: Span) -> None:
         mention = Mention(span.text, EntityKind.PERSON, span.start_char, span.end_char, None)
@@ -146,7 +174,9 @@ class Tagger:
         added")."""
         doc = tagged.doc
         for token in doc:
-            if token._.kg != "O" or not _is_name_word(token):
+            if not _is_name_word(token) or not (
+                token._.kg == "O" or (token._.kg == "PLACE" and token.i not in tagged.mention_at)
+            ):
                 continue
             previous = doc[token.i - 1] if token.i else None
             if previous is not None and (
@@ -171,6 +201,11 @@ class Tagger:
         for token in doc:
             if token._.kg == "O" and token.text in surnames and _is_name_word(token):
                 self._add_person(tagged, doc[token.i : token.i + 1])
+
+
+def _is_anaphor(ent: Span, lexicon: Lexicon) -> bool:
+    words = [t.lower_ for t in ent if t.lower_ not in _DETERMINERS and t.text not in _POSSESSIVES]
+    return len(words) == 1 and words[0] in lexicon.organisation_anaphors
 
 
 def _after_role(span: Span) -> Span | None:
