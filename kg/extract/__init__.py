@@ -20,6 +20,7 @@ from kg.extract.relations import (
     build_membership,
     build_position,
     build_treaty_action,
+    date_treaty_actions,
 )
 from kg.extract.rules import Rule, RuleSet, load_rules
 from kg.extract.slots import Context
@@ -84,6 +85,7 @@ class Extractor:
         facts.extend(operations.facts())
         facts.extend(StatementFinder(ctx, self.lexicon).facts())
         aliases = acronym_aliases(tagged) + operation_aliases(operations)
+        facts = date_treaty_actions(facts, ctx)
         return DocumentFacts(
             document, tuple(_unique(facts)), tuple(tagged.mentions), tuple(aliases)
         )

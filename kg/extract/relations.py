@@ -168,3 +168,58 @@ def _ministry_of(role: str, role_span, gazetteer: Gazetteer) -> Mention | None:
     entry = gazetteer.find(name)
     kind = entry.kind if entry is not None else EntityKind.ORGANISATION
     return Mention(name, kind, start, role_span.end_char, entry.id if entry else None)
+
+
+_ACTION_NOUNS = {
+    TreatyActionKind.ADOPTED: ("adoption",),
+    TreatyActionKind.SIGNED: ("signing", "signature", "signatures"),
+    TreatyActionKind.RATIFIED: ("ratification", "ratifications", "instrument", "instruments"),
+    TreatyActionKind.ACCEDED: ("accession", "accessions"),
+}
+
+
+def date_treaty_actions(facts: list[Fact], ctx: Context) -> list[Fact]:
+    """Give undated treaty actions the date the text gives them elsewhere.
+
+    News states the act first and its date after ("Benin, Fiji and Kiribati have acceded to
+    the Convention. With these new accessions, made in Strasbourg on 20 June, ..."), or dates
+    the first of several deposits and lists the others ("Apart from Croatia, the
+    instruments were deposited by ..."). So: a date in the next sentence that names the act,
+    else the date of the last dated same act on the same treaty before it.
+    """
+    dated: dict[tuple, str] = {}
+    result = []
+    for fact in sorted(facts, key=lambda f: f.provenance.sentences[0].start):
+        claim = fact.claim
+        if isinstance(claim, TreatyAction):
+            same = (claim.action, claim.treaty.key or claim.treaty.text.casefold())
+            date = claim.date or _next_sentence_date(fact, ctx) or dated.get(same)
+            if date and not claim.date:
+                claim = TreatyAction(claim.action, claim.agent, claim.treaty, date)
+                fact = Fact(claim, fact.provenance)
+            if claim.date:
+                dated[same] = claim.date
+        result.append(fact)
+    return result
+
+
+def _next_sentence_date(fact: Fact, ctx: Context) -> str | None:
+    claim = fact.claim
+    end = fact.provenance.sentences[-1].end
+    doc = ctx.tagged.doc
+    span = doc.char_span(end, min(end + 1, len(doc.text)), alignment_mode="expand")
+    if span is None or span.sent.start_char < end - 1:
+        span = next((s for s in doc.sents if s.start_char >= end), None)
+    else:
+        span = span.sent
+    if span is None:
+        return None
+    words = {t.lower_ for t in span}
+    if not words & set(_ACTION_NOUNS[claim.action]):
+        return None
+    for ent in span.ents:
+        if ent.label_ == "DATE":
+            date = ctx.date(ent)
+            if date and len(date) >= 7:
+                return date
+    return None

@@ -153,3 +153,40 @@ def test_government_post_without_organisation_is_not_guessed(extract):
     )
     (claim,) = claims(result, Position)
     assert claim.organisation is None
+
+
+def test_undated_accession_takes_the_date_of_the_next_sentence_naming_it(extract):
+    result = extract(
+        "[Fiji](GPE#country:FJ) has acceded to the [Arms Trade Treaty](LAW) .\n"
+        "The accession was made in [New York](GPE) on [3 May](DATE) .",
+        date="2024-06-01",
+    )
+    (claim,) = claims(result, TreatyAction)
+    assert claim.date == "2024-05-03"
+
+
+def test_listed_deposits_take_the_date_of_the_first_dated_one(extract):
+    result = extract(
+        "[Chad](GPE#country:TD) [2 April](DATE) deposited its instrument of ratification of "
+        "the [Arms Trade Treaty](LAW) .\n"
+        "The ratification instruments were deposited by [Togo](GPE#country:TG) and "
+        "[Fiji](GPE#country:FJ) .",
+        date="2014-04-02",
+    )
+    dates = {c.agent.key: c.date for c in claims(result, TreatyAction)}
+    assert dates == {
+        "country:TD": "2014-04-02",
+        "country:TG": "2014-04-02",
+        "country:FJ": "2014-04-02",
+    }
+
+
+def test_capitalised_organisation_anaphor_is_the_article_organisation(extract):
+    result = extract(
+        "[Interpol](ORG#interpol) opened its assembly .\n"
+        "[Interpol](ORG#interpol) thanked the [WHO](ORG#who) .\n"
+        "[Fiji](GPE#country:FJ) was admitted as the Organization ’s [12th](ORDINAL) member "
+        "country ."
+    )
+    (claim,) = claims(result, MemberCount)
+    assert (claim.organisation.key, claim.count) == ("interpol", 12)
