@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 
+from kg.commands import register_all
 from kg.errors import KgError, OutputError, ParameterError, QueryError
 
 app = typer.Typer(
@@ -179,6 +180,9 @@ def evaluate(
     typer.echo(report.to_json() if as_json else report.to_table())
     if explain:
         typer.echo(report.explain())
+
+
+register_all(app)
 
 
 def main() -> None:
