@@ -76,3 +76,39 @@ def test_report_counts_documents_and_facts(example):
     report = example[1]
     assert report.documents == 1
     assert report.facts["member_count"] == 2 and report.triples > 100
+
+
+def test_the_built_graph_conforms_to_the_shacl_shapes(example):
+    from pyshacl import validate
+    from rdflib import Graph
+
+    from kg.vocab import ONTOLOGY_PATH, SHAPES_PATH
+
+    union = Graph()
+    for triple in example[0].triples((None, None, None)):
+        union.add(triple)
+    conforms, _, text = validate(
+        union,
+        shacl_graph=Graph().parse(SHAPES_PATH),
+        ont_graph=Graph().parse(ONTOLOGY_PATH),
+        inference="rdfs",
+    )
+    assert conforms, text
+
+
+def test_every_format_parses_back_with_rdflib_and_pyoxigraph(example, tmp_path):
+    import pyoxigraph
+
+    from kg.rdfio import FORMATS, load_dataset, write_dataset
+
+    quads = len(list(example[0].quads((None, None, None, None))))
+    for fmt in FORMATS.values():
+        path = tmp_path / f"g{fmt.extensions[0]}"
+        write_dataset(example[0], path)
+        back = load_dataset(path)
+        assert len(list(back.quads((None, None, None, None)))) == quads
+        mime = {"json-ld": "application/ld+json"}.get(fmt.name, fmt.media_type)
+        parsed = list(
+            pyoxigraph.parse(path.read_bytes(), pyoxigraph.RdfFormat.from_media_type(mime))
+        )
+        assert len(parsed) == quads, fmt.name
