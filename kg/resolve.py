@@ -20,7 +20,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from kg.extract.operations import name_key
-from kg.gazetteer import Gazetteer, load_gazetteer, normalise_name
+from kg.gazetteer import ORGANISATION_KINDS, Gazetteer, load_gazetteer, normalise_name
 from kg.records import (
     DocumentFacts,
     Entity,
@@ -37,12 +37,6 @@ from kg.records import (
 )
 from kg.text import clean_label
 
-_ORG_KINDS = {
-    EntityKind.ORGANISATION,
-    EntityKind.INTERNATIONAL_ORGANISATION,
-    EntityKind.LAW_ENFORCEMENT_AGENCY,
-    EntityKind.LEGISLATIVE_BODY,
-}
 _PREFIX = {
     EntityKind.PERSON: "person",
     EntityKind.TREATY: "treaty",
@@ -143,7 +137,7 @@ class Resolver:
         head = max(group, key=lambda m: (len(m.text.split()), len(m.text)))
         if head.kind is EntityKind.OPERATION:
             return self._operation_key(group, doc_id)
-        prefix = "org" if head.kind in _ORG_KINDS else _PREFIX[head.kind]
+        prefix = "org" if head.kind in ORGANISATION_KINDS else _PREFIX[head.kind]
         return f"{prefix}:{normalise_name(head.text)}"
 
     def _operation_key(self, group: list[Mention], doc_id: str) -> str:

@@ -8,20 +8,13 @@ from dataclasses import dataclass, replace
 from spacy.tokens import Span
 
 from kg.extract.tagging import TaggedDoc
+from kg.gazetteer import ORGANISATION_KINDS
 from kg.normalize import Quantity, parse_date, parse_quantity
 from kg.records import Document, EntityKind, Mention, Sentence
 
 ORG_CLASSES = frozenset({"ORG"})
 AGENT_CLASSES = frozenset({"ORG", "COUNTRY"})
 _POSSESSIVE = {"'s", "’s", "'"}
-_ORGANISATIONS = frozenset(
-    {
-        EntityKind.ORGANISATION,
-        EntityKind.INTERNATIONAL_ORGANISATION,
-        EntityKind.LAW_ENFORCEMENT_AGENCY,
-        EntityKind.LEGISLATIVE_BODY,
-    }
-)
 
 
 @dataclass(slots=True)
@@ -80,11 +73,7 @@ class Context:
     def organisation_antecedent(self, offset: int) -> Mention | None:
         """The organisation an anaphor at ``offset`` refers to: the closest one before it."""
         before = [
-            m
-            for m in self.tagged.mentions
-            if m.kind
-            not in {EntityKind.PERSON, EntityKind.TREATY, EntityKind.OPERATION, EntityKind.COUNTRY}
-            and m.end <= offset
+            m for m in self.tagged.mentions if m.kind in ORGANISATION_KINDS and m.end <= offset
         ]
         return before[-1] if before else None
 
@@ -101,7 +90,7 @@ class Context:
 
     def salient_organisation(self) -> Mention | None:
         """The organisation a document is about: the one it names most often."""
-        orgs = [m for m in self.tagged.mentions if m.kind in _ORGANISATIONS]
+        orgs = [m for m in self.tagged.mentions if m.kind in ORGANISATION_KINDS]
         if not orgs:
             return None
         counts = Counter(m.key or m.text.casefold() for m in orgs)

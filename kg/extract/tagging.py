@@ -18,16 +18,10 @@ from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span, Token
 
 from kg.extract.lexicon import Lexicon
-from kg.gazetteer import Gazetteer
+from kg.gazetteer import ORGANISATION_KINDS, Gazetteer
 from kg.records import EntityKind, Mention
 
 ENTITY_CLASSES = ("COUNTRY", "ORG", "PERSON", "TREATY", "OPERATION", "PLACE")
-ORG_KINDS = {
-    EntityKind.ORGANISATION,
-    EntityKind.INTERNATIONAL_ORGANISATION,
-    EntityKind.LAW_ENFORCEMENT_AGENCY,
-    EntityKind.LEGISLATIVE_BODY,
-}
 _LABEL_CLASS = {
     "ORG": "ORG",
     "PERSON": "PERSON",
@@ -276,7 +270,7 @@ def _names_operation(ent: Span) -> bool:
 
 
 def _class_of_kind(kind: EntityKind) -> str:
-    if kind in ORG_KINDS:
+    if kind in ORGANISATION_KINDS:
         return "ORG"
     return {v: k for k, v in _CLASS_KIND.items()}[kind]
 
