@@ -12,8 +12,16 @@ part of the match it captures (matches are aligned back to pattern tokens with
 coarse classes of ``kg.extract.tagging``. Other keys a rule may carry (``action`` for treaty
 rules, ``what`` for counts) are passed to the family's builder as ``rule.extra``.
 
-Every rule is validated on load (id shape, known family and slots, a pattern spaCy accepts)
-and every problem is reported as ``FILE:LINE: message``.
+``examples`` lists sentences the rule must read, in the hand-built Doc markup of the rule
+tests, with the text each slot captures::
+
+    "examples": [{"text": "[Fiji](GPE#country:FJ) has been a member of ...",
+                  "slots": {"member": "Fiji", "organisation": "Interpol"}}]
+
+They are the rule's unit tests (``tests/extract/test_rule_examples.py``) and its documentation.
+
+Every rule is validated on load (id shape, known family and slots, a pattern spaCy accepts,
+well-formed examples) and every problem is reported as ``FILE:LINE: message``.
 """
 
 from __future__ import annotations
@@ -73,6 +81,14 @@ _CLASSES = frozenset(
 
 
 @dataclass(frozen=True, slots=True)
+class RuleExample:
+    """A sentence (hand-built Doc markup) the rule must match, and what each slot captures."""
+
+    text: str
+    slots: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
 class Rule:
     id: str
     family: str
@@ -81,6 +97,7 @@ class Rule:
     pattern: tuple[dict[str, Any], ...]
     slots: tuple[str | None, ...]
     extra: dict[str, Any] = field(default_factory=dict)
+    examples: tuple[RuleExample, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,9 +155,34 @@ def _parse_rule(line: str) -> Rule:
         raise RuleError(f"confidence must be a number in (0, 1], got {confidence!r}")
     pattern, slots = _compile_pattern(data.pop("pattern"), family)
     _check_with_spacy(rule_id, pattern)
-    return Rule(
-        rule_id, family, str(data.pop("description")), float(confidence), pattern, slots, data
-    )
+    examples = _parse_examples(data.pop("examples", []), slots)
+    description = str(data.pop("description"))
+    return Rule(rule_id, family, description, float(confidence), pattern, slots, data, examples)
+
+
+def _parse_examples(raw: Any, slots: tuple[str | None, ...]) -> tuple[RuleExample, ...]:
+    """Examples may only name slots the pattern captures: a slot it cannot fill is a typo."""
+    if not isinstance(raw, list):
+        raise RuleError("'examples' must be a list of objects with 'text' and 'slots'")
+    captured = sorted({slot for slot in slots if slot is not None})
+    examples = []
+    for number, item in enumerate(raw, 1):
+        if not isinstance(item, dict) or set(item) != {"text", "slots"}:
+            raise RuleError(f"example {number} must be an object with exactly 'text' and 'slots'")
+        text, expected = item["text"], item["slots"]
+        if not isinstance(text, str) or not text.strip():
+            raise RuleError(f"example {number}: 'text' must be a non-empty string")
+        if not isinstance(expected, dict) or not all(
+            isinstance(value, str) for value in expected.values()
+        ):
+            raise RuleError(f"example {number}: 'slots' must map slot names to strings")
+        unknown = sorted(set(expected) - set(captured))
+        if unknown:
+            raise RuleError(
+                f"example {number}: unknown slot(s) {unknown}; the pattern captures {captured}"
+            )
+        examples.append(RuleExample(text, dict(expected)))
+    return tuple(examples)
 
 
 def _compile_pattern(raw: Any, family: str) -> tuple[tuple[dict[str, Any], ...], tuple]:

@@ -85,6 +85,7 @@ VERBS = {
 }
 AUX = {"has", "had", "have", "been", "is", "was", "were", "are"}
 ADJ = {"african", "malicious", "joint", "new", "global", "european", "asian", "suspected"}
+ADV = {"already", "also", "formally", "officially", "now", "recently", "jointly"}
 DET = {"the", "a", "an", "its", "this"}
 ADP = {"of", "in", "since", "by", "to", "from", "on", "at", "as", "for", "with"}
 _ENTITY = re.compile(r"\[([^\]]+)\]\(([A-Z_]+)(?:#([^)]+))?\)")
@@ -143,6 +144,8 @@ def _pos(word: str) -> str:
         return "ADP"
     if lower in ADJ:
         return "ADJ"
+    if lower in ADV:
+        return "ADV"
     if lower in {"and", "or"}:
         return "CCONJ"
     if re.fullmatch(r"\d[\d.,]*", word):
