@@ -11,7 +11,8 @@
     ├── QueryError (ValueError)          SPARQL that is malformed or cannot run
     │   ├── UnknownQueryError (KeyError) a named question that does not exist
     │   └── ParameterError               a parameter a named question does not take
-    └── OutputError (OSError)            an output that could not be written
+    ├── OutputError (OSError)            an output that could not be written
+    └── StoreLockedError                 a graph store another kg process is writing
 
 Every message says what was expected and what arrived, so the CLI can print it as one line.
 """
@@ -68,3 +69,7 @@ class ParameterError(QueryError):
 
 class OutputError(KgError, OSError):
     """An output file or folder that could not be written."""
+
+
+class StoreLockedError(KgError):
+    """A graph store held by another writer: one kg process writes a store at a time."""

@@ -1,22 +1,28 @@
 """The build: documents in, a dataset of one named graph per document out.
 
-``build`` is what ``kg build`` and ``kg evaluate`` call; it streams documents through
-``nlp.pipe`` and keeps only small fact records per document (never the Docs), resolves
-entities across the whole batch, then writes RDF.
+``build_dataset`` is what ``kg build -o`` and ``kg evaluate`` call, ``build_store`` what
+``kg build --store`` calls. Both stream documents through ``nlp.pipe``, keep only small fact
+records per document (never the Docs), resolve each document against what earlier ones
+taught (``DocumentResolver``) and write its graph as soon as it is ready, so the same
+documents give the same graphs whether built into a file at once or into a store bit by bit.
 """
 
 from __future__ import annotations
 
+import hashlib
+import itertools
+import json
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 from rdflib import Dataset
 
 from kg.errors import InputError
-from kg.records import Document, DocumentFacts
+from kg.records import Document, DocumentFacts, Entity, EntityKind, Resolution
 
 DEFAULT_BATCH_SIZE = 32
 
@@ -26,18 +32,107 @@ class BuildReport:
     """What a build did, for the one-line summary and for callers."""
 
     documents: int = 0
+    """Documents processed (parsed, read and written)."""
     skipped: list[tuple[str, str]] = field(default_factory=list)
     facts: Counter = field(default_factory=Counter)
     triples: int = 0
     seconds: float = 0.0
+    unchanged: int = 0
+    """Store builds: documents whose content hash the store already held, left as they were."""
+    removed: int = 0
+    """Store builds: documents the inputs no longer hold, removed (``prune``)."""
+    incremental: bool = False
+    """A store build: the summary then gives unchanged and removed documents too."""
 
     def summary(self) -> str:
         by_type = ", ".join(f"{n} {family}" for family, n in sorted(self.facts.items()))
         skipped = f", {len(self.skipped)} skipped" if self.skipped else ""
+        documents = f"{self.documents} documents"
+        if self.incremental:
+            documents += f" processed, {self.unchanged} unchanged, {self.removed} removed"
         return (
-            f"{self.documents} documents{skipped}; {sum(self.facts.values())} facts"
+            f"{documents}{skipped}; {sum(self.facts.values())} facts"
             f" ({by_type or 'none'}); {self.triples} triples; {self.seconds:.1f} s"
         )
+
+
+@dataclass(slots=True)
+class ResolutionMemory:
+    """What resolving earlier documents taught: the kind and preferred label each entity
+    outside the gazetteer was first given (key -> (kind, label)), and the operation-name
+    alias table of ``kg.resolve`` (name -> parent name). A store keeps it in its metadata
+    graph, written with each document, so later builds resolve as a full build would."""
+
+    entities: dict[str, tuple[str, str]] = field(default_factory=dict)
+    aliases: dict[str, str] = field(default_factory=dict)
+
+
+class DocumentResolver:
+    """Resolves one document at a time, so that its graph does not depend on the batch.
+
+    ``kg.resolve.Resolver`` names an entity after the longest name a whole batch uses;
+    resolved that way, a document's graph would change with whichever documents were built
+    alongside it, and an incremental build could never equal a full one. Here each
+    document is resolved on its own against a ``ResolutionMemory``: an entity keeps the
+    kind and preferred label it was first seen with (later spellings become alternative
+    labels), and operation names stay linked to the aliases earlier documents gave them.
+    What is learnt is kept when a document later changes or is removed; a new store
+    starts afresh.
+    """
+
+    def __init__(self, memory: ResolutionMemory | None = None) -> None:
+        from kg.resolve import Resolver
+
+        self.memory = memory if memory is not None else ResolutionMemory()
+        self.resolver = Resolver()
+        parents = self.resolver.operation_names.parent
+        for name, parent in self.memory.aliases.items():
+            parents[name] = parent
+            parents.setdefault(parent, parent)  # a root is its own parent
+
+    def resolve(self, item: DocumentFacts) -> tuple[Resolution, ResolutionMemory]:
+        """The document's resolution, and what it added to the memory."""
+        names = self.resolver.operation_names.parent
+        before = dict(names)
+        resolution = self.resolver.resolve([item])
+        learnt = ResolutionMemory()
+        for key, entity in resolution.entities.items():
+            if self.resolver.gazetteer.get(key) is not None:
+                continue  # the gazetteer fixes kind and label already
+            known = self.memory.entities.get(key)
+            if known is None:
+                self.memory.entities[key] = learnt.entities[key] = (entity.kind.value, entity.label)
+                continue
+            kind, label = known
+            if (kind, label) == (entity.kind.value, entity.label):
+                continue
+            alt = tuple(n for n in dict.fromkeys([entity.label, *entity.alt_labels]) if n != label)
+            resolution.entities[key] = Entity(key, EntityKind(kind), label, alt, entity.wikidata)
+        learnt.aliases = {n: p for n, p in names.items() if p != n and before.get(n) != p}
+        self.memory.aliases.update(learnt.aliases)
+        return resolution, learnt
+
+
+def content_hash(document: Document, *, model: str | None = None) -> str:
+    """What tells a store to process a document again: SHA-256 over its id, title, date,
+    source and text, and the extractor (``extractor_fingerprint``)."""
+    fields = [document.id, document.title, document.date, document.source, document.text]
+    payload = json.dumps([extractor_fingerprint(model), *fields], ensure_ascii=False)
+    return hashlib.sha256(payload.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@cache
+def extractor_fingerprint(model: str | None = None) -> str:
+    """kg's version, the spaCy pipeline asked for and a digest of every rule and gazetteer
+    file, so that a new kg, new rules or another model rebuild every document."""
+    from kg.rdf import _default_extractor_version
+
+    data = Path(__file__).parent / "data"
+    digest = hashlib.sha256()
+    for path in sorted(p for p in data.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(data).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return f"{_default_extractor_version()}; model {model or 'default'}; data {digest.hexdigest()}"
 
 
 def extract_documents(
@@ -77,29 +172,118 @@ def build_dataset(
     """
     from kg.iri import IriMinter
     from kg.rdf import document_graph, new_dataset
-    from kg.resolve import Resolver
     from kg.sources import read_documents
 
     report = report if report is not None else BuildReport()
     started = time.perf_counter()
+    minter = IriMinter(base_iri) if base_iri else IriMinter()
+    documents = read_documents([str(p) for p in inputs], on_error=_skipper(report, strict))
+    resolver = DocumentResolver()
+    dataset = new_dataset()
+    for item in extract_documents(documents, model=model, on_document=on_document):
+        resolution, _ = resolver.resolve(item)
+        document_graph(item, resolution, minter, dataset)
+        report.documents += 1
+        report.facts.update(fact.family for fact in item.facts)
+    if not report.documents:
+        raise _nothing_read(report)
+    report.triples = sum(1 for _ in dataset.quads((None, None, None, None)))
+    report.seconds = time.perf_counter() - started
+    return dataset
+
+
+def build_store(
+    inputs: Iterable[str | Path],
+    store_path: str | Path,
+    *,
+    model: str | None = None,
+    base_iri: str | None = None,
+    report: BuildReport | None = None,
+    on_document: Callable[[Document], None] | None = None,
+    strict: bool = False,
+    prune: bool = False,
+) -> BuildReport:
+    """Build the documents under ``inputs`` into the store at ``store_path`` (made when
+    missing), incrementally.
+
+    A document whose ``content_hash`` the store already records is left as it is, without
+    being parsed, and counted ``unchanged``; a new or changed one is processed and its
+    graph written in one transaction as soon as it is ready, so an interrupted build keeps
+    every document written before it and nothing of the one it was writing. With ``prune``,
+    documents the store holds that the inputs no longer yield (deleted files, and files that
+    could not be read this time) are removed. The inputs are checked, and the first document
+    read, before the store is opened: a bad input changes nothing. A store keeps the base IRI
+    it was first built with; another one is an ``InputError``.
+    """
+    from kg.rdf import document_graph
+    from kg.sources import read_documents
+    from kg.store import GraphStore
+
+    report = report if report is not None else BuildReport()
+    report.incremental = True
+    started = time.perf_counter()
+    documents = read_documents([str(p) for p in inputs], on_error=_skipper(report, strict))
+    first = next(documents, None)
+    if first is None:
+        raise _nothing_read(report)
+    with GraphStore.open(store_path, create=True) as store:
+        minter = store._bind_base(base_iri)
+        known = store.documents()
+        seen: set[str] = set()
+        hashes: dict[str, str] = {}
+
+        def changed() -> Iterator[Document]:
+            for document in itertools.chain([first], documents):
+                seen.add(document.id)
+                digest = content_hash(document, model=model)
+                if known.get(document.id) != digest:
+                    hashes[document.id] = digest
+                    yield document
+                    continue
+                report.unchanged += 1
+                if on_document is not None:
+                    on_document(document)
+
+        fresh = changed()
+        head = next(fresh, None)  # the model loads only when some document needs it
+        if head is not None:
+            resolver = DocumentResolver(ResolutionMemory(*store._memory()))
+            items = extract_documents(
+                itertools.chain([head], fresh), model=model, on_document=on_document
+            )
+            for item in items:
+                resolution, learnt = resolver.resolve(item)
+                graph = document_graph(item, resolution, minter, Dataset())
+                digest = hashes.pop(item.document.id)
+                store._write(
+                    item.document.id,
+                    graph,
+                    digest,
+                    entities=learnt.entities,
+                    aliases=learnt.aliases,
+                )
+                report.documents += 1
+                report.facts.update(fact.family for fact in item.facts)
+        gone = [doc_id for doc_id in known if doc_id not in seen] if prune else []
+        if gone:
+            store._retract(gone)
+            report.removed = len(gone)
+        report.triples = store.quad_count()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _skipper(report: BuildReport, strict: bool) -> Callable[[str, InputError], None]:
+    """The ``on_error`` of ``read_documents``: list an unreadable document, or raise."""
 
     def skip(path: str, error: InputError) -> None:
         if strict:
             raise error
         report.skipped.append((str(error), type(error).__name__))
 
-    documents = read_documents([str(p) for p in inputs], on_error=skip)
-    batch = list(extract_documents(documents, model=model, on_document=on_document))
-    if not batch:
-        reasons = "; ".join(reason for reason, _ in report.skipped[:3])
-        raise InputError(f"no document could be read{': ' + reasons if reasons else ''}")
-    resolution = Resolver().resolve(batch)
-    minter = IriMinter(base_iri) if base_iri else IriMinter()
-    dataset = new_dataset()
-    for item in batch:
-        document_graph(item, resolution, minter, dataset)
-        report.documents += 1
-        report.facts.update(fact.family for fact in item.facts)
-    report.triples = sum(1 for _ in dataset.quads((None, None, None, None)))
-    report.seconds = time.perf_counter() - started
-    return dataset
+    return skip
+
+
+def _nothing_read(report: BuildReport) -> InputError:
+    reasons = "; ".join(reason for reason, _ in report.skipped[:3])
+    return InputError(f"no document could be read{': ' + reasons if reasons else ''}")

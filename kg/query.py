@@ -29,8 +29,11 @@ SERVICE, and FROM / FROM NAMED naming a graph that the dataset does not hold are
 evaluation, and rdflib's graph loading is switched off while a query runs, so a query never
 reaches the network or the file system.
 
-The engine sits behind ``QueryEngine`` so that an on-disk store can replace rdflib's
-in-memory one without changing the callers.
+The engine sits behind ``QueryEngine``: ``RdflibEngine`` for an rdflib ``Dataset`` (a graph
+file), ``OxigraphEngine`` for an on-disk kg store (``kg.store.GraphStore``) or a pyoxigraph
+``Store``; ``run_query`` and ``run_named`` take any of them and answer the same. pyoxigraph
+binds parameters differently (its ``substitutions`` only replace projected variables), so
+``OxigraphEngine`` binds them in the query text, safely: see ``bind_values``.
 """
 
 from __future__ import annotations
@@ -44,8 +47,9 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import rdflib.plugins.sparql
 from pyparsing import ParseBaseException
@@ -57,6 +61,11 @@ from rdflib.plugins.sparql.sparql import Query
 from rdflib.query import Result
 
 from kg.errors import ParameterError, QueryError, UnknownQueryError
+
+if TYPE_CHECKING:
+    import pyoxigraph
+
+    from kg.store import GraphStore
 
 QUERY_DIR = Path(__file__).parent / "queries"
 FORMATS = ("table", "csv", "tsv", "json")
@@ -118,7 +127,7 @@ class RdflibEngine:
 
     def select(self, sparql: str, bindings: Mapping[str, str]) -> QueryResult:
         query = _parse_read_only(sparql)
-        self._refuse_unknown_graphs(query)
+        _refuse_unknown_graphs(query, {str(graph.identifier) for graph in self._dataset.graphs()})
         initial = {name: Literal(value) for name, value in bindings.items()}
         try:
             with _graph_loading_disabled():
@@ -127,17 +136,49 @@ class RdflibEngine:
         except Exception as exc:  # rdflib raises bare Exception for evaluation failures
             raise QueryError(f"SPARQL query failed: {exc}") from exc
 
-    def _refuse_unknown_graphs(self, query: Query) -> None:
-        """FROM may only pick graphs the dataset holds; anything else would be fetched."""
-        known = {graph.identifier for graph in self._dataset.graphs()}
-        for clause in query.algebra.datasetClause or ():
-            keyword = "FROM" if "default" in clause else "FROM NAMED"
-            iri = clause["default"] if "default" in clause else clause["named"]
-            if iri not in known:
-                raise QueryError(
-                    f"{keyword} <{iri}> names no graph in the dataset; "
-                    "kg does not load graphs from the web or from files"
-                )
+
+class OxigraphEngine:
+    """Queries a kg store (``kg.store.GraphStore``) or any pyoxigraph ``Store``.
+
+    A kg store's default graph is the union of its document graphs, each triple once (as
+    an rdflib default-union ``Dataset`` shows it), and ``GRAPH`` sees only document graphs,
+    never the store's metadata graph. Any other pyoxigraph store is read with its default
+    graph as the union of all its graphs (``use_default_graph_as_union``, which repeats a
+    triple that several graphs state). Before pyoxigraph sees a query, rdflib's parser
+    runs the same checks as for ``RdflibEngine``: no update, no SERVICE, FROM only graphs
+    the store holds. Parameters are bound by ``bind_values``.
+    """
+
+    def __init__(self, store: GraphStore | pyoxigraph.Store) -> None:
+        import pyoxigraph as ox
+
+        from kg.store import META_GRAPH, GraphStore
+
+        self._store = store.store if isinstance(store, GraphStore) else store
+        self._meta = ox.NamedNode(META_GRAPH)
+        self._kg_store = self._store.contains_named_graph(self._meta)
+
+    def select(self, sparql: str, bindings: Mapping[str, str]) -> QueryResult:
+        import pyoxigraph as ox
+
+        query = _parse_read_only(sparql)
+        names = self._store.named_graphs()
+        graphs = [g for g in names if isinstance(g, ox.NamedNode) and g != self._meta]
+        _refuse_unknown_graphs(query, {graph.value for graph in graphs})
+        text, columns = bind_values(sparql, bindings)
+        options: dict[str, object] = {}
+        if query.algebra.datasetClause:
+            pass  # the query's own FROM / FROM NAMED, all checked above
+        elif not self._kg_store:
+            options["use_default_graph_as_union"] = True
+        elif _uses_graph(text):
+            options["named_graphs"] = graphs
+        try:
+            return _from_oxigraph(self._store.query(text, **options), columns)
+        except SyntaxError as exc:
+            raise QueryError(f"malformed SPARQL: {' '.join(str(exc).split())}") from None
+        except (OSError, RuntimeError, ValueError) as exc:
+            raise QueryError(f"SPARQL query failed: {' '.join(str(exc).split())}") from exc
 
 
 def named_queries(directory: Path | None = None) -> dict[str, NamedQuery]:
@@ -159,17 +200,34 @@ def get_named_query(name: str) -> NamedQuery:
 
 
 def run_query(
-    dataset: Dataset, sparql: str, params: Mapping[str, str] | None = None
+    source: Dataset | GraphStore | pyoxigraph.Store,
+    sparql: str,
+    params: Mapping[str, str] | None = None,
 ) -> QueryResult:
-    """Run read-only SPARQL over the dataset, binding ``?name`` to each param as a string."""
-    return RdflibEngine(dataset).select(sparql, params or {})
+    """Run read-only SPARQL over a dataset or store, binding ``?name`` to each param as a
+    string."""
+    return _engine(source).select(sparql, params or {})
 
 
-def run_named(dataset: Dataset, name: str, params: Mapping[str, str] | None = None) -> QueryResult:
+def run_named(
+    source: Dataset | GraphStore | pyoxigraph.Store,
+    name: str,
+    params: Mapping[str, str] | None = None,
+) -> QueryResult:
     query = get_named_query(name)
     given = dict(params or {})
     _check_params(query, given)
-    return run_query(dataset, query.sparql, given)
+    return run_query(source, query.sparql, given)
+
+
+def _engine(source: Dataset | GraphStore | pyoxigraph.Store) -> QueryEngine:
+    import pyoxigraph as ox
+
+    from kg.store import GraphStore
+
+    if isinstance(source, GraphStore | ox.Store):
+        return OxigraphEngine(source)
+    return RdflibEngine(source)
 
 
 def format_result(result: QueryResult, fmt: str) -> str:
@@ -254,8 +312,12 @@ def _check_params(query: NamedQuery, given: Mapping[str, str]) -> None:
 # --- parsing and safety ----------------------------------------------------------------
 
 
+@lru_cache(maxsize=256)
 def _parse_read_only(sparql: str) -> Query:
-    """Parse a query, refusing updates and SERVICE, with the parser's message on failure."""
+    """Parse a query, refusing updates and SERVICE, with the parser's message on failure.
+
+    Cached: rdflib's parser takes 40-250 ms on a named question, far longer than running
+    it, and a prepared query is only read when it runs."""
     try:
         query = prepareQuery(sparql)
     except ParseBaseException as exc:
@@ -273,6 +335,18 @@ def _parse_read_only(sparql: str) -> Query:
     if _contains(query.algebra, "ServiceGraphPattern"):
         raise QueryError("SERVICE is not allowed: kg queries only the local dataset")
     return query
+
+
+def _refuse_unknown_graphs(query: Query, known: set[str]) -> None:
+    """FROM may only pick graphs the dataset holds; anything else would be fetched."""
+    for clause in query.algebra.datasetClause or ():
+        keyword = "FROM" if "default" in clause else "FROM NAMED"
+        iri = clause["default"] if "default" in clause else clause["named"]
+        if str(iri) not in known:
+            raise QueryError(
+                f"{keyword} <{iri}> names no graph in the dataset; "
+                "kg does not load graphs from the web or from files"
+            )
 
 
 def _is_update(sparql: str) -> bool:
@@ -303,6 +377,147 @@ def _graph_loading_disabled() -> Iterator[None]:
         rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = saved
 
 
+# --- binding parameters in the query text (pyoxigraph) ---------------------------------
+
+_SPARQL_TOKEN = re.compile(
+    "|".join(
+        [
+            r"(?P<skip>\s+|#[^\r\n]*)",
+            r'(?P<string>"""(?:[^"\\]|\\.|"(?!""))*"""'
+            r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
+            r'|"(?:[^"\\\r\n]|\\.)*"'
+            r"|'(?:[^'\\\r\n]|\\.)*')",
+            r'(?P<iri><[^<>"{}|^`\\\x00-\x20]*>)',
+            r"(?P<var>[?$][\w\u00b7\u0300-\u036f\u203f\u2040]+)",
+            r"(?P<word>[A-Za-z_][\w.\-]*(?::[\w.\-:%]*)?|:[\w.\-:%]*)",
+            r"(?P<punct>.)",
+        ]
+    ),
+    re.DOTALL,
+)
+_FORMS = {"SELECT", "CONSTRUCT", "DESCRIBE", "ASK"}
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    kind: str
+    text: str
+    start: int
+    end: int
+
+    def is_word(self, word: str) -> bool:
+        return self.kind == "word" and self.text.upper() == word
+
+
+def bind_values(sparql: str, bindings: Mapping[str, str]) -> tuple[str, dict[str, str]]:
+    """``sparql`` with each ``?name`` of ``bindings`` bound to its value as a plain string
+    wherever the WHERE clause uses it, as rdflib's initial bindings bind it; and the result
+    columns to name back (renamed variable -> parameter).
+
+    Inside the WHERE clause the variable is renamed apart (``?kg_param_name``), and the
+    WHERE group and every group that uses it open with ``VALUES (?kg_param_name)
+    { ("value") }``: the value is an escaped literal in a data block, so it cannot end the
+    block or the query. Renaming keeps a projection ``(?label AS ?name)`` apart from the
+    parameter, as in rdflib; a parameter projected as itself (``SELECT ?name``) is renamed
+    there too and its column named back. Parameters not given stay unbound.
+    """
+    import pyoxigraph as ox
+
+    tokens = _sparql_tokens(sparql)
+    used = {token.text[1:] for token in tokens if token.kind == "var"}
+    given = {name: value for name, value in sorted(bindings.items()) if name in used}
+    closing = _matching_braces(tokens)
+    where = _where_group(tokens, closing) if given else None
+    if where is None:
+        return sparql, {}
+    first, last = where
+    fresh = {name: _fresh_variable(name, used) for name in given}
+    aliases = {
+        tokens[i + 1].text[1:]
+        for i in range(first - 1)
+        if tokens[i].is_word("AS") and tokens[i + 1].kind == "var"
+    }
+    edits: list[tuple[int, int, str]] = []
+    mentions: list[tuple[int, str]] = []
+    for i, token in enumerate(tokens):
+        name = token.text[1:] if token.kind == "var" else ""
+        if name in given and (first < i < last or name not in aliases):
+            edits.append((token.start, token.end, f"?{fresh[name]}"))
+            mentions.append((i, name))
+    for i in _pattern_groups(tokens, first, last):
+        names = sorted(given if i == first else {n for j, n in mentions if i < j < closing[i]})
+        if names:
+            variables = " ".join(f"?{fresh[name]}" for name in names)
+            values = " ".join(str(ox.Literal(given[name])) for name in names)
+            edits.append((tokens[i].end, tokens[i].end, f" VALUES ({variables}) {{ ({values}) }}"))
+    text = sparql
+    for start, end, replacement in sorted(edits, reverse=True):
+        text = text[:start] + replacement + text[end:]
+    return text, {fresh[name]: name for name in given if name not in aliases}
+
+
+def _sparql_tokens(sparql: str) -> list[_Token]:
+    """Strings, IRIs, variables, words and punctuation; whitespace and comments dropped."""
+    return [
+        _Token(match.lastgroup or "", match.group(), *match.span())
+        for match in _SPARQL_TOKEN.finditer(sparql)
+        if match.lastgroup != "skip"
+    ]
+
+
+def _matching_braces(tokens: list[_Token]) -> dict[int, int]:
+    """The index of each ``{`` token -> the index of its ``}``."""
+    closing: dict[int, int] = {}
+    stack: list[int] = []
+    for i, token in enumerate(tokens):
+        if token.kind == "punct" and token.text == "{":
+            stack.append(i)
+        elif token.kind == "punct" and token.text == "}":
+            if not stack:
+                raise QueryError("malformed SPARQL: a '}' that closes nothing")
+            closing[stack.pop()] = i
+    if stack:
+        raise QueryError("malformed SPARQL: a '{' that is never closed")
+    return closing
+
+
+def _where_group(tokens: list[_Token], closing: dict[int, int]) -> tuple[int, int] | None:
+    """The token indices of the WHERE clause's braces (after a CONSTRUCT template)."""
+    forms = (i for i, token in enumerate(tokens) if token.kind == "word")
+    form = next((i for i in forms if tokens[i].text.upper() in _FORMS), None)
+    if form is None:
+        return None
+    start = form + 1
+    if tokens[form].is_word("CONSTRUCT") and start in closing:
+        start = closing[start] + 1  # the template
+    first = next((i for i in range(start, len(tokens)) if i in closing), None)
+    return None if first is None else (first, closing[first])
+
+
+def _pattern_groups(tokens: list[_Token], first: int, last: int) -> Iterator[int]:
+    """The ``{`` of every group from ``first`` to ``last`` that may open with a VALUES
+    block: neither a VALUES data block nor the braces around a sub-select."""
+    data_blocks = set()
+    for i in range(first, last):
+        if tokens[i].is_word("VALUES"):
+            data_blocks.add(next(j for j in range(i, last) if tokens[j].text == "{"))
+    for i in range(first, last):
+        opens = tokens[i].kind == "punct" and tokens[i].text == "{"
+        if opens and i not in data_blocks and not tokens[i + 1].is_word("SELECT"):
+            yield i
+
+
+def _fresh_variable(name: str, used: set[str]) -> str:
+    fresh = f"kg_param_{name}"
+    while fresh in used:
+        fresh += "_"
+    return fresh
+
+
+def _uses_graph(sparql: str) -> bool:
+    return any(token.is_word("GRAPH") for token in _sparql_tokens(sparql))
+
+
 # --- results ---------------------------------------------------------------------------
 
 
@@ -315,6 +530,35 @@ def _from_rdflib(result: Result) -> QueryResult:
         return QueryResult(("subject", "predicate", "object"), rows)
     columns = tuple(str(variable) for variable in result.vars or ())
     return QueryResult(columns, tuple(tuple(_to_python(term) for term in row) for row in result))
+
+
+def _from_oxigraph(answer: object, columns: Mapping[str, str]) -> QueryResult:
+    """Convert pyoxigraph's answer as ``_from_rdflib`` converts rdflib's, so that both
+    engines give the same values; ``columns`` renames variables back (``bind_values``)."""
+    import pyoxigraph as ox
+
+    if isinstance(answer, ox.QueryBoolean):
+        return QueryResult(("ask",), ((bool(answer),),))
+    if isinstance(answer, ox.QueryTriples):
+        found = {tuple(map(_rdflib_term, triple)) for triple in answer}
+        triples = sorted(found, key=lambda triple: tuple(term.n3() for term in triple))
+        rows = tuple(tuple(_to_python(term) for term in triple) for triple in triples)
+        return QueryResult(("subject", "predicate", "object"), rows)
+    assert isinstance(answer, ox.QuerySolutions)
+    variables = [variable.value for variable in answer.variables]
+    width = range(len(variables))
+    rows = tuple(tuple(_to_python(_rdflib_term(row[i])) for i in width) for row in answer)
+    return QueryResult(tuple(columns.get(name, name) for name in variables), rows)
+
+
+def _rdflib_term(term: object) -> object:
+    import pyoxigraph as ox
+
+    from kg.store import to_rdflib
+
+    if isinstance(term, ox.Triple):  # RDF-star: shown as its N-Triples text
+        return Literal(str(term))
+    return to_rdflib(term)
 
 
 def _to_python(term: object) -> object:

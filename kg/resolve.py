@@ -116,7 +116,10 @@ class Resolver:
             if full is not None:
                 groups.union(full, mention)
         members: dict = defaultdict(list)
-        for mention in {*used, *(m for pair in item.aliases for m in pair)}:
+        # in text order, not set order (which follows the per-process string hash): the key
+        # a group gets must not change from one run to the next
+        mentions = {*used, *(m for pair in item.aliases for m in pair)}
+        for mention in sorted(mentions, key=lambda m: (m.start, m.end, m.text)):
             members[groups.find(mention)].append(mention)
         keys: dict[Mention, str] = {}
         for group in members.values():

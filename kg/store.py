@@ -1,0 +1,598 @@
+"""A kg graph on disk: a pyoxigraph (RocksDB) store with one named graph per document.
+
+A file build rewrites the whole graph; a store is built incrementally (``kg.pipeline.
+build_store``): a rerun processes only new or changed documents, and each document's graph
+is replaced or retracted on its own. A store is a folder::
+
+    kg-store.json   marks the folder as a kg store (and its layout version)
+    kg.lock         the writer lock (``fcntl.flock``), holding the writer's pid
+    oxigraph/       the RocksDB database
+
+Inside the database:
+
+- one named graph per document, ``{base}graph/{doc id slug}``, holding exactly what a file
+  build writes for that document (``ontologies/README.md``);
+- the default graph: the union of the document graphs, each triple once. It is what an
+  rdflib ``Dataset(default_union=True)`` shows as its default graph, so SPARQL reads the
+  union with set semantics (pyoxigraph's ``use_default_graph_as_union`` would repeat a
+  triple once for every document that states it: INTERPOL's label once per article);
+- the metadata graph ``META_GRAPH``: the base IRI, each document's id and build hash (what
+  decides whether a rerun must process it again), and what entity resolution learnt
+  (``kg.pipeline.ResolutionMemory``), so that a document resolves the same whichever
+  documents were built before it in the same run or in earlier ones. Queries through
+  ``kg.query`` never see it.
+
+pyoxigraph keeps every subtype of xsd:integer as xsd:integer (and xsd:dateTimeStamp as
+xsd:dateTime). kg writes one such type, xsd:nonNegativeInteger for NIF character offsets:
+``to_dataset`` gives it back (by predicate), query results hold the same numbers either way,
+and any other literal whose datatype the store would change is refused, never changed.
+
+Every change to a document is one SPARQL Update request, which pyoxigraph applies as one
+transaction: its named graph, its share of the union and its metadata change together or
+not at all, so an interrupted build leaves each document either as it was or complete.
+
+One writer at a time: the writer holds an exclusive ``flock`` on ``kg.lock`` (and RocksDB
+its own ``LOCK``); a second writer gets ``StoreLockedError`` naming the first one's pid.
+Readers (``read_only=True``) take no lock and never block a writer. A read-only store sees
+the data as it was when opened. RocksDB may move files under a reader that opens while a
+writer works; kg retries the open a few times before saying so.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pyoxigraph as ox
+from rdflib import BNode, Graph, Literal, URIRef
+
+from kg.errors import InputError, OutputError, RdfError, StoreLockedError
+from kg.iri import DEFAULT_BASE, IriMinter
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: RocksDB's own LOCK still guards the store
+    fcntl = None  # type: ignore[assignment]
+
+if TYPE_CHECKING:
+    from rdflib import Dataset
+
+STORE_MARKER = "kg-store.json"
+LOCK_FILE = "kg.lock"
+DATABASE = "oxigraph"
+LAYOUT_VERSION = 1
+META_GRAPH = "https://w3id.org/kgnews/graph/_kg-meta"
+"""The metadata graph. Minted document graphs never contain ``_``, so no document takes it."""
+KGS = "https://w3id.org/kgnews/store#"
+"""kg's bookkeeping terms, used only inside ``META_GRAPH``."""
+
+_READ_ONLY_ATTEMPTS = 5
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+_XSD_STRING = _XSD + "string"
+_XSD_INTEGER = _XSD + "integer"
+_NIF = "http://persistence.uni-leipzig.org/nlp2rdf/ontologies/nif-core#"
+_RESTORED = {
+    _NIF + "beginIndex": _XSD + "nonNegativeInteger",
+    _NIF + "endIndex": _XSD + "nonNegativeInteger",
+}
+"""Predicate -> the integer subtype its literals had before pyoxigraph made them xsd:integer."""
+_CHANGED_BY_STORE = {
+    _XSD + name
+    for name in [
+        "nonNegativeInteger",
+        "positiveInteger",
+        "nonPositiveInteger",
+        "negativeInteger",
+        "long",
+        "int",
+        "short",
+        "byte",
+        "unsignedLong",
+        "unsignedInt",
+        "unsignedShort",
+        "unsignedByte",
+        "dateTimeStamp",
+    ]
+}
+_META = ox.NamedNode(META_GRAPH)
+_BASE_IRI = ox.NamedNode(KGS + "baseIri")
+_DOCUMENT_ID = ox.NamedNode(KGS + "documentId")
+_BUILD_HASH = ox.NamedNode(KGS + "buildHash")
+_ENTITY_KEY = ox.NamedNode(KGS + "entityKey")
+_ENTITY_KIND = ox.NamedNode(KGS + "entityKind")
+_ENTITY_LABEL = ox.NamedNode(KGS + "entityLabel")
+_ALIAS_NAME = ox.NamedNode(KGS + "aliasName")
+_ALIAS_PARENT = ox.NamedNode(KGS + "aliasParent")
+
+# The document's triples that no other document states leave the union; then its graph and
+# its metadata go. {g} is the document graph, {meta} the metadata graph, both as <IRI>.
+_RETRACT = """DELETE {{ ?s ?p ?o }} WHERE {{
+  GRAPH {g} {{ ?s ?p ?o }}
+  FILTER NOT EXISTS {{ GRAPH ?other {{ ?s ?p ?o }} FILTER(?other != {g}) }}
+}} ;
+DROP SILENT GRAPH {g} ;
+DELETE WHERE {{ GRAPH {meta} {{ {g} ?mp ?mo }} }}"""
+
+
+class GraphStore:
+    """A kg graph in an on-disk pyoxigraph (RocksDB) store: one named graph per document.
+
+    Open it with ``GraphStore.open``; use it as a context manager or ``close`` it, which
+    releases the writer lock. Query it through ``kg.query.run_query`` / ``run_named``
+    (which read the union with set semantics and hide the metadata graph) rather than
+    through ``store`` directly.
+    """
+
+    def __init__(self, path: Path, store: ox.Store, lock: int | None, read_only: bool) -> None:
+        self.path = path
+        self.read_only = read_only
+        self._store: ox.Store | None = store
+        self._lock = lock
+        recorded = next(store.quads_for_pattern(_META, _BASE_IRI, None, _META), None)
+        self._base = recorded.object.value if recorded is not None else None
+
+    def __repr__(self) -> str:
+        mode = "read-only" if self.read_only else "writable"
+        return f"GraphStore({str(self.path)!r}, {mode})"
+
+    @classmethod
+    def open(cls, path: str | Path, *, create: bool = False, read_only: bool = False) -> GraphStore:
+        """Open the store at ``path``; ``create`` makes the folder (new or empty) a store.
+
+        A writable store takes the writer lock (``StoreLockedError`` when another process
+        holds it); ``read_only`` takes none. A folder that is not a kg store is an
+        ``InputError``, whatever else it holds.
+        """
+        path = Path(path)
+        if create and read_only:
+            raise ValueError("a store cannot be created read-only")
+        if not is_store(path):
+            if not create:
+                raise InputError(_not_a_store(path))
+            _make_store_folder(path)
+        _check_layout(path)
+        if read_only:
+            return cls(path, _open_read_only(path), None, True)
+        lock = _take_lock(path)
+        try:
+            store = _open_writable(path)
+        except BaseException:
+            os.close(lock)
+            raise
+        return cls(path, store, lock, False)
+
+    def close(self) -> None:
+        """Flush and close the database, then release the writer lock. Idempotent."""
+        store, self._store = self._store, None
+        if store is not None and not self.read_only:
+            with contextlib.suppress(OSError):
+                store.flush()
+        del store  # the last reference: RocksDB closes and drops its LOCK
+        lock, self._lock = self._lock, None
+        if lock is not None:
+            os.close(lock)  # closing the descriptor releases the flock
+
+    def __enter__(self) -> GraphStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @property
+    def store(self) -> ox.Store:
+        """The pyoxigraph store. Its default graph is the union of the document graphs;
+        do not keep it past ``close``, or RocksDB stays locked until it is collected."""
+        if self._store is None:
+            raise InputError(f"{self.path}: the store is closed")
+        return self._store
+
+    @property
+    def base_iri(self) -> str:
+        """The base IRI the store's documents were minted under (kg's default until the
+        first document fixes it)."""
+        return self._base or DEFAULT_BASE
+
+    def documents(self) -> dict[str, str]:
+        """Document id -> content hash, as recorded in the store, sorted by id."""
+        ids = self._meta_values(_DOCUMENT_ID)
+        hashes = self._meta_values(_BUILD_HASH)
+        return dict(sorted((doc_id, hashes.get(node, "")) for node, doc_id in ids.items()))
+
+    def replace_document(
+        self, doc_id: str, graph: Graph | Iterable[ox.Quad], content_hash: str
+    ) -> None:
+        """Make ``graph`` the document's named graph and record ``content_hash``, in one
+        transaction. ``graph`` is an rdflib graph or pyoxigraph quads (in the default graph
+        or the document's own); whatever the document's graph held before is gone."""
+        self._write(doc_id, graph, content_hash)
+
+    def remove_document(self, doc_id: str) -> bool:
+        """Retract a document's graph and its hash in one transaction; False when absent."""
+        if doc_id not in self.documents():
+            return False
+        self._retract([doc_id])
+        return True
+
+    def quad_count(self) -> int:
+        """The number of quads in the document graphs (the union and metadata not counted)."""
+        query = (
+            f"SELECT (COUNT(*) AS ?n) {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(?g != <{META_GRAPH}>) }}"
+        )
+        (solution,) = self.store.query(query)
+        return int(solution[0].value)
+
+    def to_dataset(self) -> Dataset:
+        """The document graphs copied into a new rdflib ``Dataset`` (for small stores)."""
+        from kg.rdf import new_dataset
+
+        dataset = new_dataset()
+        graphs: dict[str, Graph] = {}
+        for quad in self.store.quads_for_pattern(None, None, None, None):
+            name = quad.graph_name
+            if isinstance(name, ox.DefaultGraph) or name == _META:
+                continue
+            graph = graphs.get(name.value)
+            if graph is None:
+                graph = graphs[name.value] = dataset.graph(URIRef(name.value))
+            obj = to_rdflib(_restored(quad.predicate, quad.object))
+            graph.add((to_rdflib(quad.subject), to_rdflib(quad.predicate), obj))
+        return dataset
+
+    # --- used by kg.pipeline ------------------------------------------------------------
+
+    def _bind_base(self, base_iri: str | None) -> IriMinter:
+        """The minter for this store's documents; a store keeps the base it was built with."""
+        minter = IriMinter(base_iri) if base_iri else IriMinter(self.base_iri)
+        if self._base is not None and minter.base != self._base:
+            raise InputError(
+                f"{self.path} holds documents minted under {self._base}, not {minter.base}; "
+                "build into a new store to change the base IRI"
+            )
+        self._base = minter.base
+        return minter
+
+    def _memory(self) -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
+        """What resolution learnt: entity key -> (kind, preferred label), and the operation
+        alias table (name -> parent name)."""
+        keys = self._meta_values(_ENTITY_KEY)
+        kinds = self._meta_values(_ENTITY_KIND)
+        labels = self._meta_values(_ENTITY_LABEL)
+        entities = {key: (kinds[node], labels[node]) for node, key in keys.items()}
+        names = self._meta_values(_ALIAS_NAME)
+        parents = self._meta_values(_ALIAS_PARENT)
+        return entities, {name: parents[node] for node, name in names.items()}
+
+    def _write(
+        self,
+        doc_id: str,
+        graph: Graph | Iterable[ox.Quad],
+        content_hash: str,
+        *,
+        entities: Mapping[str, tuple[str, str]] | None = None,
+        aliases: Mapping[str, str] | None = None,
+    ) -> None:
+        """``replace_document``, with what resolving the document taught, in one request."""
+        if not isinstance(content_hash, str) or not content_hash:
+            raise ValueError(f"expected a content hash string, got {content_hash!r}")
+        self._check_writable()
+        minter = IriMinter(self.base_iri)
+        name = ox.NamedNode(minter.graph(doc_id))
+        triples = "\n".join(f"{s} {p} {o} ." for s, p, o in _triples(graph, name))
+        node = f"<{name.value}>"
+        meta = [
+            f"<{META_GRAPH}> <{_BASE_IRI.value}> {_string(self.base_iri)} .",
+            f"{node} <{_DOCUMENT_ID.value}> {_string(doc_id)} .",
+            f"{node} <{_BUILD_HASH.value}> {_string(content_hash)} .",
+        ]
+        replaced: list[str] = []
+        for key, (kind, label) in (entities or {}).items():
+            entry = f"<{META_GRAPH}#entity-{_digest(key)}>"
+            replaced.append(entry)
+            meta.append(
+                f"{entry} <{_ENTITY_KEY.value}> {_string(key)} ; "
+                f"<{_ENTITY_KIND.value}> {_string(kind)} ; "
+                f"<{_ENTITY_LABEL.value}> {_string(label)} ."
+            )
+        for alias, parent in (aliases or {}).items():
+            entry = f"<{META_GRAPH}#alias-{_digest(alias)}>"
+            replaced.append(entry)
+            meta.append(
+                f"{entry} <{_ALIAS_NAME.value}> {_string(alias)} ; "
+                f"<{_ALIAS_PARENT.value}> {_string(parent)} ."
+            )
+        operations = [_RETRACT.format(g=node, meta=f"<{META_GRAPH}>")]
+        operations += [f"DELETE WHERE {{ GRAPH <{META_GRAPH}> {{ {e} ?p ?o }} }}" for e in replaced]
+        # the triples twice: into the document graph and into the default graph (the union,
+        # where a triple another document states is already present and stays once)
+        operations.append(
+            f"INSERT DATA {{\nGRAPH {node} {{\n{triples}\n}}\n{triples}\n"
+            f"GRAPH <{META_GRAPH}> {{\n" + "\n".join(meta) + "\n}\n}"
+        )
+        self._update(" ;\n".join(operations))
+        self._base = self.base_iri
+
+    def _retract(self, doc_ids: Iterable[str]) -> None:
+        """Retract several documents in one transaction."""
+        self._check_writable()
+        minter = IriMinter(self.base_iri)
+        graphs = [f"<{minter.graph(doc_id)}>" for doc_id in doc_ids]
+        self._update(" ;\n".join(_RETRACT.format(g=g, meta=f"<{META_GRAPH}>") for g in graphs))
+
+    def _update(self, request: str) -> None:
+        try:
+            self.store.update(request)
+        except (OSError, RuntimeError, SyntaxError, ValueError) as exc:
+            raise OutputError(f"cannot write to store {self.path}: {exc}") from exc
+
+    def _check_writable(self) -> None:
+        if self.read_only:
+            raise OutputError(f"cannot write to store {self.path}: it is open read-only")
+
+    def _meta_values(self, predicate: ox.NamedNode) -> dict[ox.NamedNode, str]:
+        quads = self.store.quads_for_pattern(None, predicate, None, _META)
+        return {quad.subject: quad.object.value for quad in quads}
+
+
+def is_store(path: Path) -> bool:
+    """Whether ``path`` is a folder that kg made into a store."""
+    path = Path(path)
+    return path.is_dir() and (path / STORE_MARKER).is_file()
+
+
+def open_source(path: str | Path) -> Dataset | GraphStore:
+    """What ``kg query`` reads: a graph file as an rdflib dataset, or a store (read-only)."""
+    from kg.rdfio import load_dataset
+
+    path = Path(path)
+    if path.is_dir():
+        if is_store(path):
+            return GraphStore.open(path, read_only=True)
+        raise InputError(_not_a_store(path))
+    if not path.exists():
+        raise InputError(f"no graph file or kg store at {path}")
+    return load_dataset(path)
+
+
+def remove_documents(path: str | Path, doc_ids: Iterable[str]) -> list[str]:
+    """Retract documents from the store at ``path``, all in one transaction.
+
+    Any id the store does not hold is an ``InputError`` and nothing is removed.
+    """
+    path = Path(path)
+    wanted = list(dict.fromkeys(doc_ids))
+    if not wanted:
+        raise InputError("expected at least one document id to remove")
+    if not is_store(path):
+        raise InputError(_not_a_store(path))
+    with GraphStore.open(path) as store:
+        known = store.documents()
+        unknown = [doc_id for doc_id in wanted if doc_id not in known]
+        if unknown:
+            held = f"it holds {len(known)}" if known else "it holds none"
+            listed = ", ".join(map(repr, unknown))
+            raise InputError(f"{path} holds no document {listed}; nothing removed ({held})")
+        store._retract(wanted)
+    return wanted
+
+
+# --- terms -------------------------------------------------------------------------------
+
+
+def to_rdflib(term: object) -> object:
+    """A pyoxigraph term as the rdflib term kg's rdflib code would hold."""
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        if term.datatype.value == _XSD_STRING:
+            return Literal(term.value)
+        return Literal(term.value, datatype=URIRef(term.datatype.value))
+    if term is None:
+        return None
+    raise RdfError(f"expected an IRI, blank node or literal, got {term!r}")
+
+
+def to_oxigraph(term: object) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    """An rdflib term as a pyoxigraph term."""
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        if term.datatype is not None:
+            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+        return ox.Literal(str(term))
+    raise RdfError(f"expected an IRI, blank node or literal, got {term!r}")
+
+
+def _triples(
+    graph: Graph | Iterable[ox.Quad], name: ox.NamedNode
+) -> Iterator[tuple[object, object, object]]:
+    """The graph's triples as pyoxigraph terms; a quad naming another graph is refused, and
+    so is a literal the store would keep with another datatype."""
+    if isinstance(graph, Graph):
+        triples = ((to_oxigraph(s), to_oxigraph(p), to_oxigraph(o)) for s, p, o in graph)
+    else:
+        triples = (_triple_of(quad, name) for quad in graph)
+    for s, p, o in triples:
+        if isinstance(o, ox.Literal) and not _keeps(p.value, o.datatype.value):
+            raise RdfError(
+                f"cannot store {p} {o}: pyoxigraph keeps it with another datatype "
+                f"(every integer subtype as xsd:integer); kg's store restores only "
+                f"xsd:nonNegativeInteger character offsets (nif:beginIndex, nif:endIndex)"
+            )
+        yield s, p, o
+
+
+def _triple_of(quad: object, name: ox.NamedNode) -> tuple[object, object, object]:
+    if not isinstance(quad, ox.Quad):
+        raise RdfError(f"expected pyoxigraph quads, got {quad!r}")
+    if not (isinstance(quad.graph_name, ox.DefaultGraph) or quad.graph_name == name):
+        raise RdfError(
+            f"expected quads of the document graph <{name.value}>, got one in <{quad.graph_name}>"
+        )
+    return quad.subject, quad.predicate, quad.object
+
+
+def _keeps(predicate: str, datatype: str) -> bool:
+    """Whether the store gives back a literal of ``datatype`` on ``predicate`` as it was."""
+    restored = _RESTORED.get(predicate)
+    if restored is not None:
+        return datatype not in (_XSD_INTEGER, *_CHANGED_BY_STORE) or datatype == restored
+    return datatype not in _CHANGED_BY_STORE
+
+
+def _restored(predicate: object, obj: object) -> object:
+    """A literal with the datatype it had before the store made it xsd:integer."""
+    if isinstance(obj, ox.Literal) and obj.datatype.value == _XSD_INTEGER:
+        restored = _RESTORED.get(getattr(predicate, "value", ""))
+        if restored is not None:
+            return ox.Literal(obj.value, datatype=ox.NamedNode(restored))
+    return obj
+
+
+def _string(text: str) -> str:
+    """A string literal in N-Triples (and so SPARQL) syntax, escaped by pyoxigraph."""
+    return str(ox.Literal(text))
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+# --- the folder, the lock and the database -----------------------------------------------
+
+
+def _not_a_store(path: Path) -> str:
+    if not path.exists():
+        return f"no kg store at {path}; kg build INPUT --store {path} makes one"
+    return (
+        f"{path} is not a kg store (no {STORE_MARKER}); expected a folder made by kg build --store"
+    )
+
+
+def _make_store_folder(path: Path) -> None:
+    """Make ``path`` (missing or an empty folder) a store; never take over other data."""
+    from kg.rdfio import atomic_write
+
+    if path.exists() and not path.is_dir():
+        raise InputError(f"cannot make a kg store at {path}: it is a file")
+    if path.is_dir() and any(path.iterdir()):
+        raise InputError(
+            f"cannot make a kg store in {path}: the folder is not empty and not a kg store; "
+            "give a new or empty folder"
+        )
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create store folder {path}: {exc.strerror or exc}") from exc
+    marker = {"format": "kg-store", "version": LAYOUT_VERSION}
+    atomic_write(path / STORE_MARKER, lambda out: out.write(json.dumps(marker).encode() + b"\n"))
+
+
+def _check_layout(path: Path) -> None:
+    try:
+        marker = json.loads((path / STORE_MARKER).read_text(encoding="utf-8"))
+        version = marker["version"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise InputError(f"{path}: unreadable {STORE_MARKER}: {exc}") from exc
+    if version != LAYOUT_VERSION:
+        raise InputError(
+            f"{path}: expected a kg store of layout {LAYOUT_VERSION}, got layout {version!r}"
+        )
+
+
+def _take_lock(path: Path) -> int:
+    """The writer lock: an exclusive flock on ``kg.lock``, which then holds our pid."""
+    try:
+        fd = os.open(path / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError as exc:
+        raise OutputError(f"cannot lock store {path}: {exc.strerror or exc}") from exc
+    if fcntl is None:  # pragma: no cover
+        return fd
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        pid = _writer_pid(fd)
+        os.close(fd)
+        raise StoreLockedError(
+            f"{path} is locked by another kg process (pid {pid}); "
+            "wait for it to finish, or stop it, and run again"
+        ) from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    return fd
+
+
+def _writer_pid(fd: int) -> str:
+    with contextlib.suppress(OSError):
+        text = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+        if text.isdigit():
+            return text
+    return "unknown"
+
+
+def _writer_active(path: Path) -> str | None:
+    """The pid of the kg process writing the store ("unknown" if not said), else None."""
+    if fcntl is None:  # pragma: no cover
+        return None
+    try:
+        fd = os.open(path / LOCK_FILE, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError:
+        return _writer_pid(fd)
+    else:
+        return None
+    finally:
+        os.close(fd)  # also drops the shared lock, if taken
+
+
+def _open_writable(path: Path) -> ox.Store:
+    try:
+        return ox.Store(str(path / DATABASE))
+    except OSError as exc:
+        if "lock" in str(exc).lower():
+            raise StoreLockedError(
+                f"{path} is locked by another process ({_one_line(exc)}); "
+                "wait for it to finish, or stop it, and run again"
+            ) from None
+        raise InputError(f"cannot open store {path}: {_one_line(exc)}") from exc
+
+
+def _open_read_only(path: Path) -> ox.Store:
+    database = path / DATABASE
+    if not (database / "CURRENT").is_file():
+        raise InputError(f"{path}: the store has no database yet; build into it first")
+    for attempt in range(_READ_ONLY_ATTEMPTS):
+        try:
+            return ox.Store.read_only(str(database))
+        except (OSError, RuntimeError) as exc:
+            writer = _writer_active(path)
+            if writer is None:
+                raise InputError(f"cannot open store {path}: {_one_line(exc)}") from exc
+            if attempt == _READ_ONLY_ATTEMPTS - 1:
+                raise StoreLockedError(
+                    f"cannot read {path} while kg process (pid {writer}) writes it "
+                    f"({_one_line(exc)}); run again when it has finished"
+                ) from exc
+            time.sleep(0.1 * 2**attempt)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 200 else text[:200] + "…"
