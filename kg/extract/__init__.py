@@ -99,7 +99,7 @@ def acronym_aliases(tagged: TaggedDoc) -> list[tuple[Mention, Mention]]:
     mentions = tagged.mentions
     for before, after in pairwise(mentions):
         between = text[before.end : after.start]
-        closing = text[after.end : after.end + 1]
+        closing = text[after.end : after.end + 3].lstrip()[:1]
         if between.strip() != "(" or closing != ")" or not _ACRONYM.match(after.text):
             continue
         if before.kind in {EntityKind.PERSON, EntityKind.COUNTRY}:

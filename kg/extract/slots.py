@@ -41,7 +41,12 @@ class Context:
             cls = token._.kg
             if cls in classes:
                 mention = self.tagged.mention_at.get(token.i)
-                if mention is not None and mention not in found and not self._is_owner(token):
+                if (
+                    mention is not None
+                    and mention not in found
+                    and not self._is_owner(token)
+                    and not self._is_bracketed_alias(token, found)
+                ):
                     found.append(mention)
             elif cls == "ORGREF" and classes & ORG_CLASSES:
                 antecedent = self.organisation_antecedent(token.idx)
@@ -55,6 +60,12 @@ class Context:
                 if antecedent is not None:
                     found.append(replace(antecedent, start=token.idx, end=token.idx + len(token)))
         return _dedupe(found)
+
+    def _is_bracketed_alias(self, token, found: list[Mention]) -> bool:
+        """ "World Customs Organization (WCO)": the acronym repeats the name before it."""
+        doc = self.tagged.doc
+        i = token.i
+        return i >= 2 and doc[i - 1].text == "(" and self.tagged.mention_at.get(i - 2) in found
 
     def _is_owner(self, token) -> bool:
         mention = self.tagged.mention_at[token.i]

@@ -101,6 +101,7 @@ class Tagger:
         for ent in doc.ents:
             self._tag_entity(tagged, ent)
         self._recover_people(tagged)
+        self._expand_acronyms(tagged)
         tagged.mentions.sort(key=lambda m: m.start)
         _tag_anaphors(doc, self.lexicon)
         _tag_list_glue(doc)
@@ -155,6 +156,61 @@ class Tagger:
             return None
         return rest
 
+    def _people_taken_for_organisations(self, tagged: TaggedDoc) -> None:
+        """ "President of Turkey, Recep Tayyip Erdoğan": a name the model calls an
+        organisation, right after a role, with no organisational word in it, is a person."""
+        doc = tagged.doc
+        for mention in [m for m in tagged.mentions if m.kind is EntityKind.ORGANISATION]:
+            span = doc.char_span(mention.start, mention.end)
+            if (
+                mention.key is None
+                and span is not None
+                and 2 <= len(span) <= 4
+                and _role_context(doc, span.start)
+                and all(_is_name_word(t) or t.is_sent_start for t in span)
+                and not {t.lower_ for t in span} & _ORG_WORDS
+            ):
+                tagged.mentions.remove(mention)
+                self._add_person(tagged, span)
+
+    def _expand_acronyms(self, tagged: TaggedDoc) -> None:
+        """ "the Permanent Forum of International Pharmaceutical crime (PFIPC)": when the
+        words before a bracketed acronym have its letters as initials, they are one
+        organisation's name, whatever pieces the model made of them, and the acronym names it
+        too (the two become aliases downstream)."""
+        doc = tagged.doc
+        for open_at in (t.i for t in doc if t.text == "("):
+            close_at = next((t.i for t in doc[open_at + 1 : open_at + 4] if t.text == ")"), None)
+            if close_at is None or close_at == open_at + 1:
+                continue
+            acronym = "".join(t.text for t in doc[open_at + 1 : close_at])
+            if not (2 <= len(acronym) <= 10 and acronym.isalpha() and acronym.isupper()):
+                continue
+            start = _initials_start(doc, open_at, acronym)
+            if start is None:
+                continue
+            long_form = doc[start:open_at]
+            self._replace_with_org(tagged, long_form)
+            self._replace_with_org(tagged, doc[open_at + 1 : close_at])
+
+    def _replace_with_org(self, tagged: TaggedDoc, span: Span) -> None:
+        covered = {tagged.mention_at.get(i) for i in range(span.start, span.end)} - {None}
+        exact = [m for m in covered if (m.start, m.end) == (span.start_char, span.end_char)]
+        if len(covered) == 1 and exact and exact[0].key:
+            return  # already a known organisation, exactly
+        tagged.mentions[:] = [m for m in tagged.mentions if m not in covered]
+        for i in [i for i, m in tagged.mention_at.items() if m in covered]:
+            del tagged.mention_at[i]
+        entry = self.gazetteer.find(span.text)
+        kind = entry.kind if entry is not None else EntityKind.ORGANISATION
+        mention = Mention(
+            span.text, kind, span.start_char, span.end_char, entry.id if entry else None
+        )
+        tagged.mentions.append(mention)
+        for token in span:
+            token._.kg = "ORG"
+            tagged.mention_at[token.i] = mention
+
     def _add_person(self, tagged: TaggedDoc, span: Span) -> None:
         mention = Mention(span.text, EntityKind.PERSON, span.start_char, span.end_char, None)
         tagged.mentions.append(mention)
@@ -172,11 +228,7 @@ class Tagger:
                 token._.kg == "O" or (token._.kg == "PLACE" and token.i not in tagged.mention_at)
             ):
                 continue
-            previous = doc[token.i - 1] if token.i else None
-            if previous is not None and (
-                previous._.kg == "ROLE"
-                or (previous._.kg == "ORG" and _role_before(doc, previous.i))
-            ):
+            if _role_context(doc, token.i):
                 end = token.i
                 while (
                     end < len(doc)
@@ -187,6 +239,7 @@ class Tagger:
                     end += 1
                 if end - token.i >= 2:
                     self._add_person(tagged, doc[token.i : end])
+        self._people_taken_for_organisations(tagged)
         surnames = {
             m.text.split()[-1]: m
             for m in tagged.mentions
@@ -197,9 +250,69 @@ class Tagger:
                 self._add_person(tagged, doc[token.i : token.i + 1])
 
 
+_ORG_WORDS = {
+    "agency",
+    "authority",
+    "bureau",
+    "centre",
+    "center",
+    "commission",
+    "committee",
+    "council",
+    "department",
+    "directorate",
+    "force",
+    "group",
+    "institute",
+    "ministry",
+    "office",
+    "police",
+    "service",
+    "unit",
+    "union",
+    "association",
+    "organisation",
+    "organization",
+    "court",
+}
+
+
+def _role_context(doc: Doc, i: int) -> bool:
+    """Does the token at ``i`` follow a role ("Director X", "President of Turkey, X")?"""
+    previous = doc[i - 1] if i else None
+    if previous is not None and previous.text == "," and i > 1:
+        previous = doc[i - 2]
+    return previous is not None and (
+        previous._.kg == "ROLE"
+        or (previous._.kg in {"ORG", "COUNTRY"} and _role_before(doc, previous.i))
+    )
+
+
 def _is_anaphor(ent: Span, lexicon: Lexicon) -> bool:
     words = [t.lower_ for t in ent if t.lower_ not in _DETERMINERS and t.text not in _POSSESSIVES]
     return len(words) == 1 and words[0] in lexicon.organisation_anaphors
+
+
+_ACRONYM_GLUE = {"of", "and", "for", "on", "the", "&", "to", "-", "’s", "'s", "in"}
+
+
+def _initials_start(doc: Doc, end: int, acronym: str) -> int | None:
+    """Where the words before ``end`` spell ``acronym`` with their initials, or None."""
+    letters = acronym.lower()
+    i, need = end - 1, len(letters) - 1
+    while i >= 0 and need >= 0:
+        token = doc[i]
+        if token.lower_ in _ACRONYM_GLUE:
+            i -= 1
+            continue
+        if not token.is_alpha or token.lower_[0] != letters[need]:
+            return None
+        need -= 1
+        i -= 1
+    start = i + 1
+    if need >= 0 or not doc[start].text[:1].isupper():
+        return None
+    return start
 
 
 def _after_role(span: Span) -> Span | None:
@@ -230,7 +343,7 @@ def _is_name_word(token: Token) -> bool:
 def _role_before(doc: Doc, org_end: int) -> bool:
     """Is the organisation ending at ``org_end`` preceded by "ROLE of"?"""
     i = org_end
-    while i >= 0 and doc[i]._.kg == "ORG":
+    while i >= 0 and doc[i]._.kg in {"ORG", "COUNTRY"}:
         i -= 1
     return i >= 1 and doc[i].lower_ == "of" and doc[i - 1]._.kg == "ROLE"
 

@@ -66,3 +66,14 @@ def test_operation_names_compare_without_the_word_operation():
     assert name_key("OPERATION SERENGETI") == name_key("Serengeti") == "serengeti"
     assert same_operation("Operation First Light 2024", "First Light")
     assert not same_operation("Operation Kestrel", "Operation Heron")
+
+
+def test_bracketed_acronym_joins_the_words_whose_initials_it_spells(extract):
+    result = extract(
+        "[Operation Kestrel](OPERATION) was coordinated by the [Permanent Forum of "
+        "International Pharmaceutical](ORG) crime ( PFIPC ) and [Europol](ORG#europol) ."
+    )
+    (report,) = reports(result)
+    names = [m.text for m in report.coordinators]
+    assert names == ["Permanent Forum of International Pharmaceutical crime", "Europol"]
+    assert any(b.text == "PFIPC" for _, b in result.aliases)

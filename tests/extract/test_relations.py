@@ -190,3 +190,16 @@ def test_capitalised_organisation_anaphor_is_the_article_organisation(extract):
     )
     (claim,) = claims(result, MemberCount)
     assert (claim.organisation.key, claim.count) == ("interpol", 12)
+
+
+def test_name_the_model_calls_an_organisation_after_a_role_is_a_person(extract):
+    result = extract(
+        "In a speech , President of [Chad](GPE#country:TD) , "
+        "[Idris Mahamat Deby](ORG) said the talks went well ."
+    )
+    (claim,) = claims(result, Position)
+    assert (claim.person.text, claim.role, claim.organisation.key) == (
+        "Idris Mahamat Deby",
+        "President",
+        "country:TD",
+    )
