@@ -40,6 +40,11 @@ from spacy.vocab import Vocab
 from kg.errors import RuleError
 from kg.extract.lexicon import RULES_DIR
 
+MAX_SENTENCE_TOKENS = 300
+"""Sentences longer than this are not matched: spaCy's Matcher is quadratic in the length of
+a run its ``+`` and ``*`` patterns keep alive (one 2,000-token sentence of names took 50 s),
+and no news sentence is that long; the longest in the evaluation corpus has far fewer."""
+
 FAMILY_SLOTS: dict[str, frozenset[str]] = {
     "member_of": frozenset({"member", "organisation", "since", "until", "ordinal"}),
     "member_count": frozenset({"organisation", "count"}),
@@ -227,11 +232,36 @@ class RuleSet:
             self.matcher.add(rule.id, [list(rule.pattern)], greedy="LONGEST")
 
     def matches(self, doc: Doc) -> Iterator[RuleMatch]:
-        """Every match in document order, its tokens grouped by slot."""
-        found = self.matcher(doc, with_alignments=True)
+        """Every match in document order, its tokens grouped by slot; sentence by sentence,
+        skipping those over ``MAX_SENTENCE_TOKENS``."""
+        found = []
+        for sent in _clauses(doc):
+            if len(sent) <= MAX_SENTENCE_TOKENS:
+                for match_id, start, end, alignment in self.matcher(sent, with_alignments=True):
+                    found.append((match_id, sent.start + start, sent.start + end, alignment))
         for match_id, start, end, alignment in sorted(found, key=lambda m: (m[1], m[2])):
             rule = self.rules[doc.vocab.strings[match_id]]
             yield RuleMatch(rule, doc[start:end], _slot_spans(doc, rule, start, alignment))
+
+
+def _clauses(doc: Doc) -> list[Span]:
+    """The stretches rules match in: sentences, except that a sentence ending in a colon
+    runs on into the next one on the same line ("the Founding Fathers of ASEAN: Indonesia,
+    Malaysia, ..."), where the parser often splits a list from what introduces it."""
+    if not doc.has_annotation("SENT_START"):
+        return [doc[:]]
+    clauses: list[Span] = []
+    for sent in doc.sents:
+        previous = clauses[-1] if clauses else None
+        if (
+            previous is not None
+            and previous.text.rstrip().endswith(":")
+            and "\n" not in previous.text_with_ws[len(previous.text.rstrip()) :]
+        ):
+            clauses[-1] = doc[previous.start : sent.end]
+        else:
+            clauses.append(sent)
+    return clauses
 
 
 def _slot_spans(doc: Doc, rule: Rule, start: int, alignment: list[int]) -> dict[str, Span]:

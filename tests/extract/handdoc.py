@@ -2,7 +2,8 @@
 
 ``hand_doc(vocab, "[Zimbabwe](GPE#country:ZW) has been a member of [Interpol](ORG#interpol) "
 "since [13 November 1980](DATE) .")`` gives a Doc whose tokens are the words split on
-spaces, entities where the brackets say (``LABEL`` or ``LABEL#gazetteer-id``), lemmas and
+spaces (``||`` marks a sentence break inside a line), entities where the brackets say
+(``LABEL`` or ``LABEL#gazetteer-id``), lemmas and
 coarse POS tags from the small tables below (what the rules look at), and one sentence per
 line of the text.
 """
@@ -99,6 +100,9 @@ def hand_doc(vocab: Vocab, text: str) -> Doc:
         for found in [*_ENTITY.finditer(line), None]:
             plain = line[pos : found.start()] if found else line[pos:]
             for word in plain.split():
+                if word == "||":  # a sentence break inside a line, as a parser might make
+                    first = True
+                    continue
                 words.append(word)
                 sent_starts.append(first)
                 first = False

@@ -203,3 +203,16 @@ def test_name_the_model_calls_an_organisation_after_a_role_is_a_person(extract):
         "President",
         "country:TD",
     )
+
+
+def test_a_list_after_a_colon_belongs_to_the_words_before_it(extract):
+    """The parser often ends a sentence at the colon; the rules still read across it."""
+    result = extract(
+        "The bloc was founded in [1967](DATE) by the founding members of [ASEAN](ORG#asean) : "
+        "|| [Fiji](GPE#country:FJ) , [Tonga](GPE#country:TO) and [Samoa](GPE#country:WS) ."
+    )
+    assert sorted(c.member.key for c in claims(result, Membership)) == [
+        "country:FJ",
+        "country:TO",
+        "country:WS",
+    ]
