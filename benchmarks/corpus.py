@@ -191,10 +191,22 @@ def corpus_articles() -> list[Path]:
     return sorted(SHARED_CORPUS.glob("*.txt")) if SHARED_CORPUS.is_dir() else []
 
 
-def write_jsonl(count: int, path: Path, seed: int = 7) -> Path:
+def article_records() -> Iterator[dict]:
+    """The annotated articles as JSONL records, read from ../shared/corpus at run time."""
+    from kg.sources import read_documents
+
+    paths = [str(path) for path in corpus_articles()]
+    for doc in read_documents(paths) if paths else ():
+        yield {"id": f"corpus/{doc.id}", "title": doc.title, "date": doc.date, "text": doc.text}
+
+
+def write_jsonl(count: int, path: Path, seed: int = 7, *, with_corpus: bool = False) -> Path:
+    """``count`` synthetic documents (and the corpus articles, if asked and present)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8") as out:
         for record in synthetic(count, seed):
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        for record in article_records() if with_corpus else ():
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
     return path
 
@@ -204,8 +216,9 @@ def main() -> None:
     parser.add_argument("count", type=int)
     parser.add_argument("-o", "--output", type=Path, required=True)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--with-corpus", action="store_true", help="add ../shared/corpus")
     args = parser.parse_args()
-    write_jsonl(args.count, args.output, args.seed)
+    write_jsonl(args.count, args.output, args.seed, with_corpus=args.with_corpus)
 
 
 if __name__ == "__main__":

@@ -69,18 +69,47 @@ def build(
         bool, typer.Option(help="Fail on the first unreadable document instead of skipping it.")
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    processes: Annotated[
+        int, typer.Option("--processes", "-j", min=1, help="Parse in N processes (spaCy).")
+    ] = 1,
+    engine: Annotated[
+        str, typer.Option(help="local, or dask: parse on a Dask cluster (needs --store).")
+    ] = "local",
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="--engine dask: the scheduler (tcp://host:8786); default a local one."),
+    ] = None,
+    workers: Annotated[
+        int, typer.Option(min=1, help="--engine dask without --scheduler: worker processes.")
+    ] = 2,
+    partition_size: Annotated[
+        int, typer.Option(min=1, help="--engine dask: documents a task parses.")
+    ] = 64,
+    shards: Annotated[
+        Path | None,
+        typer.Option(help="--engine dask: keep the N-Quads shards in this folder."),
+    ] = None,
 ) -> None:
     """Build the graph of INPUTS into OUTPUT or a --store (one named graph per document)."""
-    from kg.pipeline import BuildReport, build_dataset
-    from kg.rdfio import format_for, write_dataset
+    from kg.pipeline import BuildReport, build_file
+    from kg.rdfio import format_for, output_lock
     from kg.sources import count_inputs
 
     if (output is None) == (store is None):
         fail("give exactly one of: -o/--output FILE, or --store DIR", 2)
+    if engine not in ("local", "dask"):
+        fail(f"--engine expects local or dask, got {engine!r}", 2)
+    if engine == "dask" and store is None:
+        fail("--engine dask builds into a --store DIR only", 2)
     if store is not None:
         if fmt is not None:
             fail("--format applies to -o/--output files, not to --store", 2)
-        _build_store(inputs, store, model, base_iri, strict, quiet, prune)
+        if engine == "dask":
+            dask_options = {"scheduler": scheduler, "workers": workers, "shards": shards}
+            dask_options["partition_size"] = partition_size
+            _build_store_dask(inputs, store, model, base_iri, strict, quiet, prune, dask_options)
+            return
+        _build_store(inputs, store, model, base_iri, strict, quiet, prune, processes)
         return
     if prune:
         fail("--prune applies to --store only", 2)
@@ -89,16 +118,18 @@ def build(
     _ensure_folder(output.parent)
     report = BuildReport()
     total = count_inputs(inputs)
-    with _progress(total, quiet) as bar:
-        dataset = build_dataset(
+    with output_lock(output), _progress(total, quiet) as bar:
+        build_file(
             inputs,
+            output,
+            fmt_name.name,
             model=model,
             base_iri=base_iri,
             report=report,
             on_document=lambda _doc: bar.update(1),
             strict=strict,
+            processes=processes,
         )
-    write_dataset(dataset, output, fmt_name.name)
     for reason, _ in report.skipped:
         typer.echo(f"kg: skipped: {reason}", err=True)
     typer.echo(f"kg: wrote {output}: {report.summary()}", err=True)
@@ -112,6 +143,7 @@ def _build_store(
     strict: bool,
     quiet: bool,
     prune: bool,
+    processes: int = 1,
 ) -> None:
     from kg.pipeline import BuildReport, build_store
     from kg.sources import count_inputs
@@ -127,10 +159,43 @@ def _build_store(
             on_document=lambda _doc: bar.update(1),
             strict=strict,
             prune=prune,
+            processes=processes,
         )
     for reason, _ in report.skipped:
         typer.echo(f"kg: skipped: {reason}", err=True)
     typer.echo(f"kg: updated {store}: {report.summary()}", err=True)
+
+
+def _build_store_dask(
+    inputs: list[str],
+    store: Path,
+    model: str | None,
+    base_iri: str | None,
+    strict: bool,
+    quiet: bool,
+    prune: bool,
+    options: dict,
+) -> None:
+    from kg.pipeline import BuildReport
+    from kg.scale.dask import build_store_dask
+    from kg.sources import count_inputs
+
+    report = BuildReport()
+    with _progress(count_inputs(inputs), quiet) as bar:
+        build_store_dask(
+            inputs,
+            store,
+            model=model,
+            base_iri=base_iri,
+            report=report,
+            on_document=lambda _doc: bar.update(1),
+            strict=strict,
+            prune=prune,
+            **options,
+        )
+    for reason, _ in report.skipped:
+        typer.echo(f"kg: skipped: {reason}", err=True)
+    typer.echo(f"kg: updated {store} on dask: {report.summary()}", err=True)
 
 
 def _ensure_folder(folder: Path) -> None:
@@ -180,6 +245,12 @@ def query(
     owl: Annotated[
         bool, typer.Option(help="Like --infer with OWL-RL (equivalent properties; slower).")
     ] = False,
+    timeout: Annotated[
+        float | None,
+        typer.Option(
+            min=0.001, help="Seconds the query may run; it runs in a worker process, killed then."
+        ),
+    ] = None,
 ) -> None:
     """Ask GRAPH a SPARQL question: inline, from a file, or a named one."""
     from kg.query import format_result, run_named, run_query
@@ -197,6 +268,13 @@ def query(
         except (OSError, UnicodeDecodeError) as exc:
             raise QueryError(f"cannot read query file {file}: {exc}") from None
     format_result_check(fmt)
+    if timeout is not None:
+        if infer or owl:
+            fail("--timeout does not combine with --infer or --owl", 2)
+        from kg.sandbox import bounded_query
+
+        typer.echo(format_result(bounded_query(graph, sparql, name, params, timeout), fmt))
+        return
     opened = open_source(graph)
     try:
         source = opened

@@ -18,13 +18,20 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import BinaryIO
 
-from rdflib import Dataset
+from rdflib import Dataset, Literal, URIRef
 
-from kg.errors import InputError
+from kg.errors import InputError, KgError, OutputError
 from kg.records import Document, DocumentFacts, Entity, EntityKind, Resolution
 
 DEFAULT_BATCH_SIZE = 32
+ZONE_SIZE = 256
+"""Documents parsed inside one ``nlp.memory_zone()``: the strings their Docs add to the
+vocabulary are freed when the zone ends, so a long build's memory stays flat."""
+STREAMED_FORMATS = frozenset({"turtle", "trig", "nquads", "ntriples"})
+"""File formats ``build_file`` writes document by document through pyoxigraph's serialiser,
+never holding the graph; the others go through an rdflib ``Dataset``."""
 
 
 @dataclass(slots=True)
@@ -140,19 +147,29 @@ def extract_documents(
     *,
     model: str | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
+    processes: int = 1,
     on_document: Callable[[Document], None] | None = None,
 ) -> Iterator[DocumentFacts]:
-    """Parse and read facts from each document, in order, streaming."""
+    """Parse and read facts from each document, in order, streaming.
+
+    ``processes`` > 1 parses in that many worker processes (spaCy's ``n_process``); the
+    facts are read here, in order, so the records are the same. Every ``ZONE_SIZE``
+    documents run in their own ``nlp.memory_zone()``: only plain records leave it."""
     from kg.extract import Extractor
     from kg.nlp import load_pipeline
 
+    if processes < 1:
+        raise ValueError(f"expected at least 1 process, got {processes}")
     nlp = load_pipeline(model)
     extractor = Extractor(nlp)
     pairs = ((doc.text, doc) for doc in documents)
-    for spacy_doc, document in nlp.pipe(pairs, as_tuples=True, batch_size=batch_size):
-        yield extractor.extract(document, spacy_doc)
-        if on_document is not None:
-            on_document(document)
+    while chunk := list(itertools.islice(pairs, ZONE_SIZE * processes)):
+        with nlp.memory_zone():
+            parsed = nlp.pipe(chunk, as_tuples=True, batch_size=batch_size, n_process=processes)
+            for spacy_doc, document in parsed:
+                yield extractor.extract(document, spacy_doc)
+                if on_document is not None:
+                    on_document(document)
 
 
 def build_dataset(
@@ -163,6 +180,7 @@ def build_dataset(
     report: BuildReport | None = None,
     on_document: Callable[[Document], None] | None = None,
     strict: bool = False,
+    processes: int = 1,
 ) -> Dataset:
     """Build the graph of every document under ``inputs``.
 
@@ -180,7 +198,8 @@ def build_dataset(
     documents = read_documents([str(p) for p in inputs], on_error=_skipper(report, strict))
     resolver = DocumentResolver()
     dataset = new_dataset()
-    for item in extract_documents(documents, model=model, on_document=on_document):
+    items = extract_documents(documents, model=model, processes=processes, on_document=on_document)
+    for item in items:
         resolution, _ = resolver.resolve(item)
         document_graph(item, resolution, minter, dataset)
         report.documents += 1
@@ -202,6 +221,7 @@ def build_store(
     on_document: Callable[[Document], None] | None = None,
     strict: bool = False,
     prune: bool = False,
+    processes: int = 1,
 ) -> BuildReport:
     """Build the documents under ``inputs`` into the store at ``store_path`` (made when
     missing), incrementally.
@@ -215,7 +235,7 @@ def build_store(
     read, before the store is opened: a bad input changes nothing. A store keeps the base IRI
     it was first built with; another one is an ``InputError``.
     """
-    from kg.rdf import document_graph
+    from kg.rdf import document_triples
     from kg.sources import read_documents
     from kg.store import GraphStore
 
@@ -249,11 +269,14 @@ def build_store(
         if head is not None:
             resolver = DocumentResolver(ResolutionMemory(*store._memory()))
             items = extract_documents(
-                itertools.chain([head], fresh), model=model, on_document=on_document
+                itertools.chain([head], fresh),
+                model=model,
+                processes=processes,
+                on_document=on_document,
             )
             for item in items:
                 resolution, learnt = resolver.resolve(item)
-                graph = document_graph(item, resolution, minter, Dataset())
+                graph = _as_quads(document_triples(item, resolution, minter))
                 digest = hashes.pop(item.document.id)
                 store._write(
                     item.document.id,
@@ -271,6 +294,146 @@ def build_store(
         report.triples = store.quad_count()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def build_file(
+    inputs: Iterable[str | Path],
+    output: str | Path,
+    fmt: str | None = None,
+    *,
+    model: str | None = None,
+    base_iri: str | None = None,
+    report: BuildReport | None = None,
+    on_document: Callable[[Document], None] | None = None,
+    strict: bool = False,
+    processes: int = 1,
+) -> BuildReport:
+    """Build the documents under ``inputs`` into the graph file ``output`` (atomically).
+
+    The same graph as ``write_dataset(build_dataset(...))``, but Turtle, TriG, N-Quads and
+    N-Triples are written one document at a time through pyoxigraph's serialiser: rdflib's
+    store and serialisers cost more than parsing the text. The triple formats hold the
+    union, each triple once (a set of 16-byte digests of the triples written so far).
+    """
+    from kg.rdfio import atomic_write, format_for, write_dataset
+
+    rdf_format = format_for(output, fmt)
+    report = report if report is not None else BuildReport()
+    options = {"model": model, "base_iri": base_iri, "report": report}
+    options |= {"on_document": on_document, "strict": strict, "processes": processes}
+    if rdf_format.name not in STREAMED_FORMATS:
+        write_dataset(build_dataset(inputs, **options), output, rdf_format.name)
+        return report
+    started = time.perf_counter()
+    quads = _document_quads(inputs, **options)
+    failure: list[BaseException] = []
+
+    def write(stream: BinaryIO) -> None:
+        try:
+            _serialise(quads, stream, rdf_format.name)
+        except KgError as exc:  # an input problem, not a write problem: raised as it is
+            failure.append(exc)
+            raise
+
+    try:
+        atomic_write(output, write)
+    except OutputError:
+        if failure:
+            raise failure[0] from None
+        raise
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _document_quads(
+    inputs: Iterable[str | Path],
+    *,
+    model: str | None,
+    base_iri: str | None,
+    report: BuildReport,
+    on_document: Callable[[Document], None] | None,
+    strict: bool,
+    processes: int,
+) -> Iterator[tuple[URIRef, URIRef, URIRef | Literal, URIRef]]:
+    """Each document's triples in its named graph, as ``build_dataset`` would write them."""
+    from kg.iri import IriMinter
+    from kg.rdf import document_triples
+    from kg.sources import read_documents
+
+    minter = IriMinter(base_iri) if base_iri else IriMinter()
+    documents = read_documents([str(p) for p in inputs], on_error=_skipper(report, strict))
+    resolver = DocumentResolver()
+    items = extract_documents(documents, model=model, processes=processes, on_document=on_document)
+    for item in items:
+        resolution, _ = resolver.resolve(item)
+        graph = minter.graph(item.document.id)
+        triples = document_triples(item, resolution, minter)
+        report.documents += 1
+        report.facts.update(fact.family for fact in item.facts)
+        report.triples += len(triples)
+        for s, p, o in triples:
+            yield s, p, o, graph
+    if not report.documents:
+        raise _nothing_read(report)
+
+
+def _serialise(
+    quads: Iterable[tuple[URIRef, URIRef, URIRef | Literal, URIRef]], stream: BinaryIO, fmt: str
+) -> None:
+    """Write rdflib quads with pyoxigraph: the quad formats as they come, the triple formats
+    as the union with each triple once."""
+    import pyoxigraph as ox
+
+    from kg.rdf import new_dataset
+    from kg.store import to_oxigraph
+
+    namespaces = sorted(new_dataset().namespaces())
+    prefixes = {prefix: str(ns) for prefix, ns in namespaces if prefix != "xml"}
+    terms: dict[object, object] = {}
+
+    def term(value: object) -> object:
+        converted = terms.get(value)
+        if converted is None:
+            if len(terms) > 100_000:  # the cache serves entities and predicates; stay small
+                terms.clear()
+            converted = terms[value] = to_oxigraph(value)
+        return converted
+
+    formats = {
+        "trig": ox.RdfFormat.TRIG,
+        "nquads": ox.RdfFormat.N_QUADS,
+        "turtle": ox.RdfFormat.TURTLE,
+        "ntriples": ox.RdfFormat.N_TRIPLES,
+    }
+    if fmt in ("trig", "nquads"):
+        data: Iterable[object] = (
+            ox.Quad(term(s), term(p), term(o), term(g)) for s, p, o, g in quads
+        )
+    else:
+        data = (ox.Triple(term(s), term(p), term(o)) for s, p, o in _union(quads))
+    ox.serialize(data, stream, formats[fmt], prefixes=prefixes)
+
+
+def _as_quads(triples: Iterable[tuple[URIRef, URIRef, URIRef | Literal]]) -> list[object]:
+    """A document's triples as pyoxigraph quads of the default graph, which
+    ``GraphStore._write`` puts in the document's graph: no rdflib store in between."""
+    import pyoxigraph as ox
+
+    from kg.store import to_oxigraph
+
+    return [ox.Quad(*map(to_oxigraph, triple)) for triple in triples]
+
+
+def _union(
+    quads: Iterable[tuple[URIRef, URIRef, URIRef | Literal, URIRef]],
+) -> Iterator[tuple[URIRef, URIRef, URIRef | Literal]]:
+    """The quads' triples, each once."""
+    seen: set[bytes] = set()
+    for s, p, o, _ in quads:
+        key = hashlib.blake2b(f"{s.n3()} {p.n3()} {o.n3()}".encode(), digest_size=16).digest()
+        if key not in seen:
+            seen.add(key)
+            yield s, p, o
 
 
 def _skipper(report: BuildReport, strict: bool) -> Callable[[str, InputError], None]:

@@ -24,7 +24,10 @@ result column that shares a parameter's name is projected from the entity's pref
 so it shows the canonical name whatever spelling was asked for. Names match case-insensitively
 against any ``skos:prefLabel``, ``skos:altLabel`` or ``rdfs:label``, or the entity's IRI.
 
-Only reads run: SELECT, ASK, CONSTRUCT and DESCRIBE. SPARQL Update (which includes LOAD),
+Only reads run: SELECT, ASK, CONSTRUCT and DESCRIBE. A query longer than ``MAX_QUERY_CHARS``
+or nesting brackets deeper than ``MAX_QUERY_NESTING`` is refused first (``query too large`` /
+``query too complex``): deep nesting overflows rdflib's parser and crashes pyoxigraph's.
+SPARQL Update (which includes LOAD),
 SERVICE, and FROM / FROM NAMED naming a graph that the dataset does not hold are refused before
 evaluation, and rdflib's graph loading is switched off while a query runs, so a query never
 reaches the network or the file system.
@@ -43,6 +46,7 @@ import difflib
 import io
 import json
 import re
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -312,14 +316,47 @@ def _check_params(query: NamedQuery, given: Mapping[str, str]) -> None:
 # --- parsing and safety ----------------------------------------------------------------
 
 
+MAX_QUERY_CHARS = 100_000
+"""Longest query text any engine sees; the named questions are under 3,000 characters."""
+MAX_QUERY_NESTING = 20
+"""Deepest nesting of ``(``, ``{`` and ``[`` any engine sees. rdflib's recursive parser fails
+at about 25 parentheses or 38 braces and pyoxigraph crashes the process at a few thousand;
+the named questions nest at most 8 deep."""
+
+
+def check_complexity(sparql: str) -> None:
+    """Refuse a query too long or too deeply nested, before any parser or engine sees it."""
+    if len(sparql) > MAX_QUERY_CHARS:
+        raise QueryError(
+            f"query too large: {len(sparql):,} characters, the limit is {MAX_QUERY_CHARS:,}"
+        )
+    depth = deepest = 0
+    for token in _sparql_tokens(sparql):
+        if token.kind != "punct":
+            continue
+        if token.text in "({[":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif token.text in ")}]":
+            depth = max(depth - 1, 0)
+    if deepest > MAX_QUERY_NESTING:
+        raise QueryError(
+            f"query too complex: brackets nest {deepest} deep, the limit is {MAX_QUERY_NESTING}"
+        )
+
+
 @lru_cache(maxsize=256)
 def _parse_read_only(sparql: str) -> Query:
     """Parse a query, refusing updates and SERVICE, with the parser's message on failure.
 
     Cached: rdflib's parser takes 40-250 ms on a named question, far longer than running
     it, and a prepared query is only read when it runs."""
+    check_complexity(sparql)
+    _ensure_parser_stack()
     try:
         query = prepareQuery(sparql)
+    except RecursionError:
+        raise QueryError("query too complex for the SPARQL parser") from None
     except ParseBaseException as exc:
         if _is_update(sparql):
             raise QueryError(
@@ -335,6 +372,23 @@ def _parse_read_only(sparql: str) -> Query:
     if _contains(query.algebra, "ServiceGraphPattern"):
         raise QueryError("SERVICE is not allowed: kg queries only the local dataset")
     return query
+
+
+_PARSER_FRAMES = 1500
+"""Python frames rdflib's parser may need: about 40 a nesting level, times the nesting limit,
+with room to spare."""
+
+
+def _ensure_parser_stack() -> None:
+    """Let the parser recurse ``_PARSER_FRAMES`` deeper than here, whatever the caller's own
+    depth (the limit is only raised, never lowered: other threads may be deep too)."""
+    depth = 0
+    frame = sys._getframe()
+    while frame is not None:
+        depth += 1
+        frame = frame.f_back
+    if sys.getrecursionlimit() < depth + _PARSER_FRAMES:
+        sys.setrecursionlimit(depth + _PARSER_FRAMES)
 
 
 def _refuse_unknown_graphs(query: Query, known: set[str]) -> None:

@@ -84,14 +84,27 @@ def document_graph(
 
     ``extractor_version`` defaults to ``kg`` and the installed package version.
     """
-    version = extractor_version or _default_extractor_version()
-    writer = _DocumentWriter(doc_facts, resolution, minter, version)
-    writer.write()
+    triples = document_triples(doc_facts, resolution, minter, extractor_version=extractor_version)
     identifier = minter.graph(doc_facts.document.id)
     dataset.remove_graph(identifier)
     graph = dataset.graph(identifier)
-    graph.addN((s, p, o, graph) for s, p, o in writer.triples)
+    graph.addN((s, p, o, graph) for s, p, o in triples)
     return graph
+
+
+def document_triples(
+    doc_facts: DocumentFacts,
+    resolution: Resolution,
+    minter: IriMinter,
+    *,
+    extractor_version: str | None = None,
+) -> list[tuple[URIRef, URIRef, URIRef | Literal]]:
+    """One document's triples, in order, without duplicates: what ``document_graph`` puts
+    in its named graph, for writers that stream graphs without an rdflib store."""
+    version = extractor_version or _default_extractor_version()
+    writer = _DocumentWriter(doc_facts, resolution, minter, version)
+    writer.write()
+    return list(writer.triples)
 
 
 def build_dataset(

@@ -15,20 +15,22 @@ the format comes from the extension or an explicit name, never from guessing.
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import glob
 import json
 import os
 import re
 import secrets
 import xml.sax
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from rdflib import Dataset, Graph
+from rdflib import Dataset, Graph, URIRef
 from rdflib.plugins.parsers.notation3 import BadSyntax
 
-from kg.errors import InputError, OutputError, RdfError, UnsupportedFormatError
+from kg.errors import InputError, OutputError, RdfError, StoreLockedError, UnsupportedFormatError
 from kg.rdf import new_dataset
 
 
@@ -57,6 +59,7 @@ FORMATS: dict[str, RdfFormat] = {
 """Format name -> format; ``format_for`` also takes an extension (``ttl``, ``.nq``) as a name."""
 
 _BY_EXTENSION = {ext: fmt for fmt in FORMATS.values() for ext in fmt.extensions}
+_BAD_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\\x7f]')
 _XML_DECLARATION = re.compile(r"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 # Encodings an XML parser may read a file in; the byte order fixes the alignment from byte 0.
 _XML_ENCODINGS = ("latin-1", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")
@@ -117,8 +120,11 @@ def load_dataset(path: Path | str, fmt: str | None = None) -> Dataset:
     scratch = new_dataset()
     try:
         scratch.parse(data=data, format=rdf_format.rdflib, publicID=path.resolve().as_uri())
+    except RecursionError:
+        raise RdfError(f"{path}: nesting too deep for the {rdf_format.name} parser") from None
     except Exception as exc:  # rdflib's parsers raise many unrelated types
         raise RdfError(f"{path}: {_parse_problem(exc)}") from exc
+    _refuse_bad_iris(path, scratch)
     return scratch
 
 
@@ -156,6 +162,43 @@ def atomic_write(path: Path | str, write: Callable[[BinaryIO], None]) -> None:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
         raise OutputError(f"cannot write {path}: {reason}") from exc
     _fsync_folder(folder)
+
+
+@contextlib.contextmanager
+def output_lock(path: Path | str) -> Iterator[None]:
+    """Hold the single-writer lock of an output file: an exclusive ``flock`` on ``PATH.lock``
+    (which then holds our pid), so a second build of the same file fails at once with
+    ``StoreLockedError`` instead of racing the first to the rename. Taking it removes the
+    temporary files of a writer that was killed."""
+    path = Path(path)
+    lock_path = path.with_name(path.name + ".lock")
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
+            raise StoreLockedError(
+                f"{path} is locked by another kg build (pid {holder}); "
+                "wait for it to finish, or stop it, and run again"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode("ascii"), 0)
+        _remove_stale_temps(path)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the flock
+
+
+def _remove_stale_temps(path: Path) -> None:
+    """``atomic_write``'s temporary files for ``path`` left by a writer killed before its
+    rename; only the holder of the output lock may remove them."""
+    for temp in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        with contextlib.suppress(OSError):
+            temp.unlink()
 
 
 def _union(dataset: Dataset) -> Graph:
@@ -203,10 +246,22 @@ def _refuse_remote_contexts(path: Path, data: bytes) -> None:
             stack.extend(node.values())
 
 
+def _refuse_bad_iris(path: Path, dataset: Dataset) -> None:
+    """rdflib accepts IRIs with spaces, braces or controls, which no writer can write back."""
+    for quad in dataset.quads((None, None, None, None)):
+        for term in quad:
+            if isinstance(term, URIRef) and _BAD_IRI.search(term):
+                raise RdfError(f"{path}: invalid IRI <{term[:200]}>")
+
+
 def _parse_problem(exc: BaseException) -> str:
     """One line saying what the parser disliked, with the line number where it gives one."""
     if isinstance(exc, BadSyntax):
-        return f"line {exc.lines + 1}: {exc._why}"
+        # rdflib's own line count drifts; count in the text it was reading instead
+        newline = b"\n" if isinstance(exc._str, bytes) else "\n"
+        line = exc._str.count(newline, 0, exc._i) + 1
+        column = exc._i - exc._str.rfind(newline, 0, exc._i)
+        return f"line {line}: {exc._why} at column {column}"
     if isinstance(exc, xml.sax.SAXParseException):
         return f"line {exc.getLineNumber()}: {exc.getMessage()}"
     if isinstance(exc, json.JSONDecodeError):

@@ -47,6 +47,10 @@ STDIN = "-"
 STDIN_ID = "stdin"
 MAX_JSONL_LINE_BYTES = 10 * 1024 * 1024
 BINARY_SNIFF_BYTES = 8192
+MAX_DOCUMENT_CHARS = 1_000_000
+"""The longest document text kg parses: spaCy's own ``max_length`` (its error E088), since
+the parser and NER need about 1 GB of memory per 100,000 characters past it. A longer
+document is rejected whole, not cut, so no fact is read from half an article."""
 
 ErrorHandler = Callable[[str, InputError], None]
 """Called with the path and the error for each document (or JSONL line) that cannot be read."""
@@ -362,6 +366,12 @@ def _document(
     text = _LEADING_BLANK_LINES.sub("", clean_text(body)).rstrip()
     if not text.strip():
         raise EmptyInputError(f"{name}: empty document")
+    if len(text) > MAX_DOCUMENT_CHARS:
+        raise InputError(
+            f"{name}: document too long: {len(text):,} characters, at most "
+            f"{MAX_DOCUMENT_CHARS:,} (spaCy's max_length, error E088); split it into "
+            "smaller documents"
+        )
     return Document(
         id=doc_id,
         text=text,

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import json
 import os
 import time
@@ -290,22 +291,8 @@ class GraphStore:
             f"{node} <{_DOCUMENT_ID.value}> {_string(doc_id)} .",
             f"{node} <{_BUILD_HASH.value}> {_string(content_hash)} .",
         ]
-        replaced: list[str] = []
-        for key, (kind, label) in (entities or {}).items():
-            entry = f"<{META_GRAPH}#entity-{_digest(key)}>"
-            replaced.append(entry)
-            meta.append(
-                f"{entry} <{_ENTITY_KEY.value}> {_string(key)} ; "
-                f"<{_ENTITY_KIND.value}> {_string(kind)} ; "
-                f"<{_ENTITY_LABEL.value}> {_string(label)} ."
-            )
-        for alias, parent in (aliases or {}).items():
-            entry = f"<{META_GRAPH}#alias-{_digest(alias)}>"
-            replaced.append(entry)
-            meta.append(
-                f"{entry} <{_ALIAS_NAME.value}> {_string(alias)} ; "
-                f"<{_ALIAS_PARENT.value}> {_string(parent)} ."
-            )
+        replaced, learnt = _memory_entries(entities or {}, aliases or {})
+        meta += learnt
         operations = [_RETRACT.format(g=node, meta=f"<{META_GRAPH}>")]
         operations += [f"DELETE WHERE {{ GRAPH <{META_GRAPH}> {{ {e} ?p ?o }} }}" for e in replaced]
         # the triples twice: into the document graph and into the default graph (the union,
@@ -316,6 +303,59 @@ class GraphStore:
         )
         self._update(" ;\n".join(operations))
         self._base = self.base_iri
+
+    def bulk_load_documents(
+        self,
+        shard: str | Path,
+        hashes: Mapping[str, str],
+        *,
+        entities: Mapping[str, tuple[str, str]] | None = None,
+        aliases: Mapping[str, str] | None = None,
+    ) -> int:
+        """Load an N-Quads shard holding the whole graphs of the documents in ``hashes``
+        (doc id -> content hash) with pyoxigraph's bulk loader; the number of quads loaded.
+
+        Much faster than ``replace_document`` per document, but not one transaction, so it
+        goes in three steps: the documents' old graphs and hashes are retracted (one
+        transaction), the shard is bulk-loaded into their graphs and the union, and only then
+        are their hashes and what resolving them taught recorded (one transaction). A load
+        cut short leaves documents without a hash, which the next build processes again,
+        retracting whatever part of them had been loaded. A quad in a graph that is not one
+        of these documents', or a literal the store would change, is refused before any
+        quad is loaded.
+        """
+        self._check_writable()
+        minter = IriMinter(self.base_iri)
+        names = {ox.NamedNode(minter.graph(doc_id)): doc_id for doc_id in hashes}
+        try:
+            quads = list(ox.parse(path=str(shard), format=ox.RdfFormat.N_QUADS))
+        except (OSError, SyntaxError) as exc:
+            raise RdfError(f"cannot read shard {shard}: {_one_line(exc)}") from exc
+        for quad in quads:
+            if quad.graph_name not in names:
+                raise RdfError(
+                    f"{shard}: expected quads in the graphs of {len(names)} documents, "
+                    f"got one in {quad.graph_name}"
+                )
+            next(_triples([quad], quad.graph_name))  # refuses a literal the store would change
+        self._retract(hashes)
+        union = (ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph()) for q in quads)
+        try:
+            self.store.bulk_extend(itertools.chain(quads, union))
+        except OSError as exc:
+            raise OutputError(f"cannot write to store {self.path}: {_one_line(exc)}") from exc
+        meta = [f"<{META_GRAPH}> <{_BASE_IRI.value}> {_string(self.base_iri)} ."]
+        for name, doc_id in names.items():
+            meta.append(f"<{name.value}> <{_DOCUMENT_ID.value}> {_string(doc_id)} .")
+            meta.append(f"<{name.value}> <{_BUILD_HASH.value}> {_string(hashes[doc_id])} .")
+        replaced, learnt = _memory_entries(entities or {}, aliases or {})
+        operations = [f"DELETE WHERE {{ GRAPH <{META_GRAPH}> {{ {e} ?p ?o }} }}" for e in replaced]
+        operations.append(
+            f"INSERT DATA {{ GRAPH <{META_GRAPH}> {{\n" + "\n".join(meta + learnt) + "\n} }"
+        )
+        self._update(" ;\n".join(operations))
+        self._base = self.base_iri
+        return len(quads)
 
     def _retract(self, doc_ids: Iterable[str]) -> None:
         """Retract several documents in one transaction."""
@@ -460,6 +500,30 @@ def _restored(predicate: object, obj: object) -> object:
         if restored is not None:
             return ox.Literal(obj.value, datatype=ox.NamedNode(restored))
     return obj
+
+
+def _memory_entries(
+    entities: Mapping[str, tuple[str, str]], aliases: Mapping[str, str]
+) -> tuple[list[str], list[str]]:
+    """What resolution learnt as metadata: the entry nodes it replaces, and their triples."""
+    replaced: list[str] = []
+    triples: list[str] = []
+    for key, (kind, label) in entities.items():
+        entry = f"<{META_GRAPH}#entity-{_digest(key)}>"
+        replaced.append(entry)
+        triples.append(
+            f"{entry} <{_ENTITY_KEY.value}> {_string(key)} ; "
+            f"<{_ENTITY_KIND.value}> {_string(kind)} ; "
+            f"<{_ENTITY_LABEL.value}> {_string(label)} ."
+        )
+    for alias, parent in aliases.items():
+        entry = f"<{META_GRAPH}#alias-{_digest(alias)}>"
+        replaced.append(entry)
+        triples.append(
+            f"{entry} <{_ALIAS_NAME.value}> {_string(alias)} ; "
+            f"<{_ALIAS_PARENT.value}> {_string(parent)} ."
+        )
+    return replaced, triples
 
 
 def _string(text: str) -> str:

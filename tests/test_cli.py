@@ -51,6 +51,22 @@ def test_build_prints_a_summary_and_writes_the_graph(graph):
 
 
 @pytest.mark.model
+def test_build_with_two_processes_writes_the_same_graph(graph, tmp_path):
+    from kg.rdfio import load_dataset
+
+    out = tmp_path / "two.trig"
+    result = kg("build", str(EXAMPLE), "-o", str(out), "--quiet", "--processes", "2")
+    assert result.returncode == 0, result.stderr.decode()
+    one, two = (set(load_dataset(path).quads((None, None, None, None))) for path in (graph, out))
+    assert one == two and len(one) > 100  # no blank nodes: isomorphic means equal
+
+
+def test_build_refuses_zero_processes(tmp_path):
+    result = kg("build", str(EXAMPLE), "-o", str(tmp_path / "g.trig"), "--processes", "0")
+    assert result.returncode == 2 and not (tmp_path / "g.trig").exists()
+
+
+@pytest.mark.model
 def test_build_summary_names_documents_facts_triples_and_time(tmp_path):
     result = kg("build", str(EXAMPLE), "-o", str(tmp_path / "g.ttl"), "--quiet")
     summary = result.stderr.decode()

@@ -112,3 +112,64 @@ def test_every_format_parses_back_with_rdflib_and_pyoxigraph(example, tmp_path):
             pyoxigraph.parse(path.read_bytes(), pyoxigraph.RdfFormat.from_media_type(mime))
         )
         assert len(parsed) == quads, fmt.name
+
+
+def _graphs(dataset):
+    return {str(g.identifier): g for g in dataset.graphs() if len(g)}
+
+
+@pytest.mark.parametrize("suffix", [".trig", ".nq", ".ttl", ".nt"])
+def test_streamed_file_is_isomorphic_to_the_rdflib_written_one(example, tmp_path, suffix):
+    from rdflib import Graph
+    from rdflib.compare import isomorphic
+
+    from kg.pipeline import build_file
+    from kg.rdfio import load_dataset, write_dataset
+
+    write_dataset(example[0], tmp_path / f"before{suffix}")
+    report = build_file([EXAMPLE], tmp_path / f"after{suffix}")
+    before, after = (
+        load_dataset(tmp_path / f"before{suffix}"),
+        load_dataset(tmp_path / f"after{suffix}"),
+    )
+    assert report.documents == 1 and report.triples == example[1].triples
+    if suffix in (".trig", ".nq"):
+        old, new = _graphs(before), _graphs(after)
+        assert old.keys() == new.keys()
+        assert all(isomorphic(old[name], new[name]) for name in old)
+    else:
+        old, new = Graph(), Graph()
+        for union, dataset in ((old, before), (new, after)):
+            for s, p, o, _ in dataset.quads((None, None, None, None)):
+                union.add((s, p, o))
+        assert len(old) == len(new) and isomorphic(old, new)
+
+
+def test_streamed_union_states_each_triple_once(tmp_path):
+    from kg.pipeline import build_file
+
+    build_file([EXAMPLE], tmp_path / "g.nt")
+    lines = [line for line in (tmp_path / "g.nt").read_text().splitlines() if line]
+    assert len(lines) == len(set(lines))
+
+
+def test_two_processes_build_the_same_graph_as_one(example):
+    from rdflib.compare import isomorphic
+
+    two = build_dataset([EXAMPLE], processes=2)
+    old, new = _graphs(example[0]), _graphs(two)
+    assert old.keys() == new.keys()
+    assert all(isomorphic(old[name], new[name]) for name in old)
+
+
+def test_a_failed_streamed_build_keeps_the_previous_file(tmp_path):
+    from kg.errors import InputError
+    from kg.pipeline import build_file
+
+    out = tmp_path / "g.trig"
+    out.write_bytes(b"previous")
+    (tmp_path / "empty.txt").write_text("")
+    with pytest.raises(InputError):
+        build_file([tmp_path / "empty.txt"], out, strict=True)
+    assert out.read_bytes() == b"previous"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []

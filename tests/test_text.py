@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kg.text import MAX_COMBINING_RUN, MAX_RUN, _combining_runs, clean_label, clean_text
+from kg.text import MAX_COMBINING_RUN, MAX_REPEAT, MAX_RUN, _combining_runs, clean_label, clean_text
 
 
 def test_plain_text_is_unchanged() -> None:
@@ -92,10 +92,16 @@ def test_combining_pattern_covers_every_mark_in_the_bmp() -> None:
 
 
 def test_long_whitespace_free_runs_are_split_every_max_run_characters() -> None:
-    cleaned = clean_text("Wow" + "!" * 450 + " done")
+    cleaned = clean_text("Wow" + "!?" * 225 + " done")
     parts = cleaned.split(" ")
     assert [len(p) for p in parts] == [MAX_RUN, MAX_RUN, 53, 4]
-    assert "".join(parts[:-1]) == "Wow" + "!" * 450
+    assert "".join(parts[:-1]) == "Wow" + "!?" * 225
+
+
+def test_runs_of_one_punctuation_mark_are_capped_at_max_repeat() -> None:
+    assert clean_text("Wow" + "!" * 450 + " (" * 3 + "ok" + "." * MAX_REPEAT) == (
+        "Wow" + "!" * MAX_REPEAT + " ( ( (ok" + "." * MAX_REPEAT
+    )
 
 
 def test_run_of_exactly_max_run_characters_is_not_split() -> None:
@@ -105,7 +111,7 @@ def test_run_of_exactly_max_run_characters_is_not_split() -> None:
 def test_pathological_punctuation_is_cleaned_fast() -> None:
     start = time.perf_counter()
     for text in ("(" * 8000 + "x" + ")" * 8000, "!" * 100_000, '"' * 8000):
-        assert max(len(part) for part in clean_text(text).split()) == MAX_RUN
+        assert max(len(part) for part in clean_text(text).split()) <= 2 * MAX_REPEAT + 1
     assert time.perf_counter() - start < 1.0
 
 

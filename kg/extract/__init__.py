@@ -6,6 +6,8 @@ pipeline's vocabulary) and then turns each ``(Document, Doc)`` into ``DocumentFa
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import re
 from collections import defaultdict
 from itertools import pairwise
@@ -40,6 +42,8 @@ from kg.records import (
 
 __all__ = ["Extractor"]
 
+_log = logging.getLogger(__name__)
+EMPTY_NAME = "empty-after-normalisation"
 _ACRONYM = re.compile(r"^[A-Z][A-Za-z0-9&.\- ]{1,14}$")
 
 
@@ -85,10 +89,9 @@ class Extractor:
         facts.extend(operations.facts())
         facts.extend(StatementFinder(ctx, self.lexicon).facts())
         aliases = acronym_aliases(tagged) + operation_aliases(operations)
-        facts = date_treaty_actions(facts, ctx)
-        return DocumentFacts(
-            document, tuple(_unique(facts)), tuple(tagged.mentions), tuple(aliases)
-        )
+        facts = [fact for fact in date_treaty_actions(facts, ctx) if _names_all(fact, document)]
+        mentions = [m for m in tagged.mentions if _has_name(m.text)]
+        return DocumentFacts(document, tuple(_unique(facts)), tuple(mentions), tuple(aliases))
 
 
 def acronym_aliases(tagged: TaggedDoc) -> list[tuple[Mention, Mention]]:
@@ -107,6 +110,34 @@ def acronym_aliases(tagged: TaggedDoc) -> list[tuple[Mention, Mention]]:
         if len(after.text) < len(before.text):
             pairs.append((before, after))
     return pairs
+
+
+def _has_name(text: str) -> bool:
+    """A name has a letter or a digit: ``!!!`` names nothing and would mint an IRI of a bare
+    hash under a label of punctuation."""
+    return any(char.isalnum() for char in text)
+
+
+def _names_all(fact: Fact, document: Document) -> bool:
+    """False, with the reason logged, for a fact citing a mention that names nothing."""
+    stack: list[object] = [fact.claim]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, Mention):
+            if not _has_name(value.text):
+                _log.info(
+                    "%s: dropped a %s fact: %s (%r)",
+                    document.id,
+                    fact.family,
+                    EMPTY_NAME,
+                    value.text,
+                )
+                return False
+        elif isinstance(value, tuple | list):
+            stack.extend(value)
+        elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+            stack.extend(getattr(value, f.name) for f in dataclasses.fields(value))
+    return True
 
 
 def _unique(facts: list[Fact]) -> list[Fact]:

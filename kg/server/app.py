@@ -11,8 +11,10 @@ Routes::
 
 Everything is read-only and local: the page loads nothing from another origin (the
 Content-Security-Policy allows only 'self'), queries pass kg.query's checks before they run,
-each runs under a time limit and a row cap, and a cut result says so in ``X-KG-Truncated`` /
-``X-KG-Row-Limit`` / ``X-KG-Row-Count`` (and in the body where the format allows). The app
+each runs under a time limit (in a killable worker process when the app has a
+``kg.sandbox.QueryPool``, as ``kg serve`` gives it), a row cap and a byte cap, and a cut result
+says so in ``X-KG-Truncated`` / ``X-KG-Row-Limit`` / ``X-KG-Row-Count`` (and in the body where
+the format allows); ``X-KG-Byte-Limit`` gives the byte cap. The app
 needs no socket: tests call it with a WSGI environ.
 """
 
@@ -24,10 +26,10 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from http import HTTPStatus
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import rdflib.plugins.sparql
 from rdflib import Dataset
@@ -43,14 +45,18 @@ from kg.server.backend import (
     prepare,
 )
 from kg.server.protocol import HttpError, parse_params, read_query_request
-from kg.server.results import GRAPH_TYPES, RESULT_TYPES, negotiate, serialise
+from kg.server.results import GRAPH_TYPES, RESULT_TYPES, Body, negotiate, serialise
 from kg.server.runner import QueryRunner, QueryTimeout, ServerBusy
 from kg.vocab import PREFIXES
+
+if TYPE_CHECKING:
+    from kg.sandbox import QueryPool
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_MAX_ROWS = 10_000
 DEFAULT_MAX_BODY = 1 << 20  # 1 MiB of query text is far more than any real question
+DEFAULT_MAX_BYTES = 32 << 20  # an answer body over 32 MiB is cut to fewer rows
 
 SECURITY_HEADERS = (
     (
@@ -85,7 +91,9 @@ class KgApp:
         timeout: float = DEFAULT_TIMEOUT,
         max_rows: int = DEFAULT_MAX_ROWS,
         max_body: int = DEFAULT_MAX_BODY,
+        max_bytes: int = DEFAULT_MAX_BYTES,
         slots: int = 4,
+        pool: QueryPool | None = None,
     ) -> None:
         if max_rows < 1:
             raise ValueError(f"max_rows must be at least 1, got {max_rows}")
@@ -97,6 +105,8 @@ class KgApp:
         self.runner = QueryRunner(timeout, slots)
         self.max_rows = max_rows
         self.max_body = max_body
+        self.max_bytes = max_bytes
+        self.pool = pool  # worker processes: a query over its time is killed, not abandoned
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
         try:
@@ -152,16 +162,46 @@ class KgApp:
                 f"the request accepts none of them ({environ.get('HTTP_ACCEPT')})",
             )
         try:
-            result: RawResult = self._run(
-                lambda cancel: self.backend.execute(
-                    prepared, request.selection, self.max_rows, cancel
+            if self.pool is not None:
+                result: RawResult = self._pooled(
+                    "endpoint_call", request.query, request.selection, self.max_rows
                 )
-            )
+            else:
+                result = self._run(
+                    lambda cancel: self.backend.execute(
+                        prepared, request.selection, self.max_rows, cancel
+                    )
+                )
         except QueryError as exc:  # the engine failed while evaluating
             raise HttpError(400, str(exc)) from None
         body = serialise(result, media_type, self.max_rows)
-        headers = (*self._cap_headers(result.truncated, result.size), ("Vary", "Accept"))
+        if len(body.content) > self.max_bytes:
+            result, body = self._fit(result, media_type)
+        headers = (
+            *self._cap_headers(result.truncated, result.size),
+            ("X-KG-Byte-Limit", str(self.max_bytes)),
+            ("Vary", "Accept"),
+        )
         return Response(200, body.content, body.media_type, headers)
+
+    def _fit(self, result: RawResult, media_type: str) -> tuple[RawResult, Body]:
+        """The longest head of ``result`` whose body fits ``max_bytes``, marked truncated
+        (a binary search over the row count: the cut is rare and serialising is cheap)."""
+        low, high = 0, result.size
+        best = None
+        while low <= high:
+            count = (low + high) // 2
+            cut = replace(
+                result, rows=result.rows[:count], triples=result.triples[:count], truncated=True
+            )
+            body = serialise(cut, media_type, self.max_rows)
+            if len(body.content) <= self.max_bytes:
+                best, low = (cut, body), count + 1
+            else:
+                high = count - 1
+        if best is None:
+            raise HttpError(500, f"not even an empty answer fits in {self.max_bytes} bytes")
+        return best
 
     # --- the named questions -------------------------------------------------------------
 
@@ -172,7 +212,10 @@ class KgApp:
             raise HttpError(400, f"parameter {repeated[0]!r} is given more than once")
         given = {key: values[0] for key, values in params.items() if values[0].strip()}
         try:
-            result: QueryResult = self._run(lambda _cancel: run_named(self.source, name, given))
+            if self.pool is not None:
+                result: QueryResult = self._pooled("run_named_call", name, given)
+            else:
+                result = self._run(lambda _cancel: run_named(self.source, name, given))
         except UnknownQueryError as exc:
             raise HttpError(404, str(exc)) from None
         except (ParameterError, QueryError) as exc:
@@ -197,6 +240,18 @@ class KgApp:
         except QueryTimeout as exc:
             raise HttpError(503, str(exc)) from None
         except ServerBusy as exc:  # worth retrying: slots free up as workers end
+            raise HttpError(503, str(exc), (("Retry-After", "5"),)) from None
+
+    def _pooled(self, function: str, *args: object) -> T:
+        """``kg.sandbox.FUNCTION(source, *args)`` in a worker process of the pool."""
+        from kg import sandbox  # imports kg.server: not at module level
+
+        assert self.pool is not None
+        try:
+            return self.pool.call(getattr(sandbox, function), *args)
+        except QueryTimeout as exc:
+            raise HttpError(503, str(exc)) from None
+        except ServerBusy as exc:
             raise HttpError(503, str(exc), (("Retry-After", "5"),)) from None
 
     def _cap_headers(self, truncated: bool, count: int) -> tuple[tuple[str, str], ...]:

@@ -7,7 +7,8 @@ check that between result rows, so a query that streams rows stops soon, but one
 long before its first row (ORDER BY, aggregates, CONSTRUCT in rdflib, a big join in
 pyoxigraph) keeps its thread busy until it finishes on its own. A fixed number of slots bounds
 how many such threads can run at once; when all are taken, further queries are refused with
-503 rather than piling up. A robust kill (a worker process) is left for later hardening.
+503 rather than piling up. ``kg serve`` runs queries in ``kg.sandbox.QueryPool`` instead,
+whose worker processes are killed at the limit; this runner serves an app made without a pool.
 """
 
 from __future__ import annotations

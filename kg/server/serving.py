@@ -70,13 +70,21 @@ def serve(
     port: int = 8000,
     timeout: float = DEFAULT_TIMEOUT,
     max_rows: int = DEFAULT_MAX_ROWS,
+    workers: int = 2,
     announce: Callable[[str], None] | None = None,
 ) -> None:
-    """Serve ``source_path`` until interrupted; returns after a clean shutdown."""
+    """Serve ``source_path`` until interrupted; returns after a clean shutdown.
+
+    Queries run in ``workers`` processes (``kg.sandbox.QueryPool``), so one that overruns
+    ``timeout`` is killed and its worker replaced while the others keep answering."""
     announce = announce or _print
     source = open_graph(source_path)
+    pool = None
     try:
-        app = KgApp(source, timeout=timeout, max_rows=max_rows)
+        from kg.sandbox import QueryPool  # imports kg.server: not at module level
+
+        pool = QueryPool(source_path, workers=workers, timeout=timeout)
+        app = KgApp(source, timeout=timeout, max_rows=max_rows, pool=pool)
         server = make_http_server(app, host, port, quiet=False)
         url = server_url(server)
         announce(f"kg: serving {source_path} at {url} (SPARQL endpoint {url}sparql); Ctrl-C stops")
@@ -84,6 +92,8 @@ def serve(
             announce(f"kg: warning: listening on {host}; the endpoint has no authentication")
         _serve_until_interrupted(server)
     finally:
+        if pool is not None:
+            pool.close()
         close = getattr(source, "close", None)  # a store: release RocksDB
         if close is not None:
             close()
