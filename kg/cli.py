@@ -91,9 +91,8 @@ def build(
     ] = None,
 ) -> None:
     """Build the graph of INPUTS into OUTPUT or a --store (one named graph per document)."""
-    from kg.pipeline import BuildReport, build_file
+    from kg.pipeline import build_file, build_store
     from kg.rdfio import format_for, output_lock
-    from kg.sources import count_inputs
 
     if (output is None) == (store is None):
         fail("give exactly one of: -o/--output FILE, or --store DIR", 2)
@@ -101,101 +100,72 @@ def build(
         fail(f"--engine expects local or dask, got {engine!r}", 2)
     if engine == "dask" and store is None:
         fail("--engine dask builds into a --store DIR only", 2)
+    common = {"model": model, "base_iri": base_iri, "strict": strict}
     if store is not None:
         if fmt is not None:
             fail("--format applies to -o/--output files, not to --store", 2)
         if engine == "dask":
-            dask_options = {"scheduler": scheduler, "workers": workers, "shards": shards}
-            dask_options["partition_size"] = partition_size
-            _build_store_dask(inputs, store, model, base_iri, strict, quiet, prune, dask_options)
+            from kg.scale.dask import build_store_dask
+
+            dask_options = {
+                "scheduler": scheduler,
+                "workers": workers,
+                "shards": shards,
+                "partition_size": partition_size,
+            }
+            _run_build(
+                build_store_dask,
+                inputs,
+                (store,),
+                f"updated {store} on dask",
+                quiet,
+                prune=prune,
+                **dask_options,
+                **common,
+            )
             return
-        _build_store(inputs, store, model, base_iri, strict, quiet, prune, processes)
+        _run_build(
+            build_store,
+            inputs,
+            (store,),
+            f"updated {store}",
+            quiet,
+            prune=prune,
+            processes=processes,
+            **common,
+        )
         return
     if prune:
         fail("--prune applies to --store only", 2)
     assert output is not None
     fmt_name = format_for(output, fmt)  # fail on a bad format before any work
     _ensure_folder(output.parent)
-    report = BuildReport()
-    total = count_inputs(inputs)
-    with output_lock(output), _progress(total, quiet) as bar:
-        build_file(
+    with output_lock(output):
+        _run_build(
+            build_file,
             inputs,
-            output,
-            fmt_name.name,
-            model=model,
-            base_iri=base_iri,
-            report=report,
-            on_document=lambda _doc: bar.update(1),
-            strict=strict,
+            (output, fmt_name.name),
+            f"wrote {output}",
+            quiet,
             processes=processes,
+            **common,
         )
-    for reason, _ in report.skipped:
-        typer.echo(f"kg: skipped: {reason}", err=True)
-    typer.echo(f"kg: wrote {output}: {report.summary()}", err=True)
 
 
-def _build_store(
-    inputs: list[str],
-    store: Path,
-    model: str | None,
-    base_iri: str | None,
-    strict: bool,
-    quiet: bool,
-    prune: bool,
-    processes: int = 1,
+def _run_build(
+    builder, inputs: list[str], targets: tuple, done: str, quiet: bool, **options: object
 ) -> None:
-    from kg.pipeline import BuildReport, build_store
-    from kg.sources import count_inputs
-
-    report = BuildReport()
-    with _progress(count_inputs(inputs), quiet) as bar:
-        build_store(
-            inputs,
-            store,
-            model=model,
-            base_iri=base_iri,
-            report=report,
-            on_document=lambda _doc: bar.update(1),
-            strict=strict,
-            prune=prune,
-            processes=processes,
-        )
-    for reason, _ in report.skipped:
-        typer.echo(f"kg: skipped: {reason}", err=True)
-    typer.echo(f"kg: updated {store}: {report.summary()}", err=True)
-
-
-def _build_store_dask(
-    inputs: list[str],
-    store: Path,
-    model: str | None,
-    base_iri: str | None,
-    strict: bool,
-    quiet: bool,
-    prune: bool,
-    options: dict,
-) -> None:
+    """Run one of the pipeline's builders with a progress bar, then report skipped documents
+    and the one-line summary."""
     from kg.pipeline import BuildReport
-    from kg.scale.dask import build_store_dask
     from kg.sources import count_inputs
 
     report = BuildReport()
     with _progress(count_inputs(inputs), quiet) as bar:
-        build_store_dask(
-            inputs,
-            store,
-            model=model,
-            base_iri=base_iri,
-            report=report,
-            on_document=lambda _doc: bar.update(1),
-            strict=strict,
-            prune=prune,
-            **options,
-        )
+        builder(inputs, *targets, report=report, on_document=lambda _doc: bar.update(1), **options)
     for reason, _ in report.skipped:
         typer.echo(f"kg: skipped: {reason}", err=True)
-    typer.echo(f"kg: updated {store} on dask: {report.summary()}", err=True)
+    typer.echo(f"kg: {done}: {report.summary()}", err=True)
 
 
 def _ensure_folder(folder: Path) -> None:
