@@ -145,8 +145,16 @@ class _Worker:
     def __init__(self, process: BaseProcess, conn: Connection) -> None:
         self.process = process
         self.conn = conn
+        self._stopping = threading.Lock()
+        self._stopped = False
 
     def stop(self) -> None:
+        """Kill the process and close the pipe, once: ``close`` and a background refill can
+        both reach a worker started while the pool was closing."""
+        with self._stopping:
+            if self._stopped:
+                return
+            self._stopped = True
         if self.process.is_alive():
             self.process.kill()
         self.process.join(timeout=5)
