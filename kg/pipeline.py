@@ -253,16 +253,12 @@ def build_store(
         hashes: dict[str, str] = {}
 
         def changed() -> Iterator[Document]:
-            for document in itertools.chain([first], documents):
-                seen.add(document.id)
-                digest = content_hash(document, model=model)
-                if known.get(document.id) != digest:
-                    hashes[document.id] = digest
-                    yield document
-                    continue
-                report.unchanged += 1
-                if on_document is not None:
-                    on_document(document)
+            candidates = itertools.chain([first], documents)
+            for document, digest in changed_documents(
+                candidates, known, seen, model, report, on_document
+            ):
+                hashes[document.id] = digest
+                yield document
 
         fresh = changed()
         head = next(fresh, None)  # the model loads only when some document needs it
@@ -287,13 +283,40 @@ def build_store(
                 )
                 report.documents += 1
                 report.facts.update(fact.family for fact in item.facts)
-        gone = [doc_id for doc_id in known if doc_id not in seen] if prune else []
-        if gone:
-            store._retract(gone)
-            report.removed = len(gone)
+        if prune:
+            retract_gone(store, known, seen, report)
         report.triples = store.quad_count()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def changed_documents(
+    documents: Iterable[Document],
+    known: dict[str, str],
+    seen: set[str],
+    model: str | None,
+    report: BuildReport,
+    on_document: Callable[[Document], None] | None,
+) -> Iterator[tuple[Document, str]]:
+    """The documents whose content hash the store (``known``: id -> hash) does not hold,
+    with that hash; the others are counted unchanged. Every id read is added to ``seen``."""
+    for document in documents:
+        seen.add(document.id)
+        digest = content_hash(document, model=model)
+        if known.get(document.id) != digest:
+            yield document, digest
+            continue
+        report.unchanged += 1
+        if on_document is not None:
+            on_document(document)
+
+
+def retract_gone(store, known: dict[str, str], seen: set[str], report: BuildReport) -> None:
+    """``--prune``: remove the documents the store holds that this build did not read."""
+    gone = [doc_id for doc_id in known if doc_id not in seen]
+    if gone:
+        store._retract(gone)
+        report.removed = len(gone)
 
 
 def build_file(

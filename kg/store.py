@@ -424,8 +424,10 @@ def remove_documents(path: str | Path, doc_ids: Iterable[str]) -> list[str]:
 # --- terms -------------------------------------------------------------------------------
 
 
-def to_rdflib(term: object) -> object:
-    """A pyoxigraph term as the rdflib term kg's rdflib code would hold."""
+def to_rdflib(term: object, *, keep_lexical: bool = False) -> object:
+    """A pyoxigraph term as the rdflib term kg's rdflib code would hold; ``keep_lexical``
+    keeps a typed literal's lexical form as stored ("007" stays "007", as an endpoint must
+    answer it) instead of rdflib's normalised one."""
     if isinstance(term, ox.NamedNode):
         return URIRef(term.value)
     if isinstance(term, ox.BlankNode):
@@ -435,7 +437,7 @@ def to_rdflib(term: object) -> object:
             return Literal(term.value, lang=term.language)
         if term.datatype.value == _XSD_STRING:
             return Literal(term.value)
-        return Literal(term.value, datatype=URIRef(term.datatype.value))
+        return Literal(term.value, datatype=URIRef(term.datatype.value), normalize=not keep_lexical)
     if term is None:
         return None
     raise RdfError(f"expected an IRI, blank node or literal, got {term!r}")

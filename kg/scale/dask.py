@@ -53,7 +53,8 @@ from kg.pipeline import (
     ResolutionMemory,
     _nothing_read,
     _skipper,
-    content_hash,
+    changed_documents,
+    retract_gone,
 )
 from kg.records import Document, DocumentFacts
 
@@ -114,7 +115,7 @@ def build_store_dask(
         minter = store._bind_base(base_iri)
         known = store.documents()
         seen: set[str] = set()
-        fresh = _changed(
+        fresh = changed_documents(
             itertools.chain([first], documents), known, seen, model, report, on_document
         )
         parts = _partitions(fresh, partition_size)
@@ -129,10 +130,8 @@ def build_store_dask(
                     _extracted(client, itertools.chain([head], parts), model)
                 ):
                     writer.write(index, items)
-        gone = [doc_id for doc_id in known if doc_id not in seen] if prune else []
-        if gone:
-            store._retract(gone)
-            report.removed = len(gone)
+        if prune:
+            retract_gone(store, known, seen, report)
         report.triples = store.quad_count()
     report.seconds = time.perf_counter() - started
     return report
@@ -154,26 +153,6 @@ def _worker_pipeline(model: str | None) -> tuple[Any, Extractor]:
 
     nlp = load_pipeline(model)
     return nlp, Extractor(nlp)
-
-
-def _changed(
-    documents: Iterator[Document],
-    known: dict[str, str],
-    seen: set[str],
-    model: str | None,
-    report: BuildReport,
-    on_document: Callable[[Document], None] | None,
-) -> Iterator[tuple[Document, str]]:
-    """The documents whose content hash the store does not hold, with that hash."""
-    for document in documents:
-        seen.add(document.id)
-        digest = content_hash(document, model=model)
-        if known.get(document.id) != digest:
-            yield document, digest
-            continue
-        report.unchanged += 1
-        if on_document is not None:
-            on_document(document)
 
 
 def _partitions(

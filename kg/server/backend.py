@@ -22,8 +22,7 @@ from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
 import pyoxigraph as ox
-from rdflib import BNode, Dataset, Literal, URIRef
-from rdflib.namespace import XSD
+from rdflib import Dataset, Literal, URIRef
 from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.plugins.sparql.sparql import Query
 from rdflib.term import Identifier
@@ -257,18 +256,10 @@ def _take(items: Iterable[T], limit: int, cancel: threading.Event) -> tuple[list
 
 
 def _from_oxigraph(term: object) -> Identifier | None:
-    """The rdflib term for a pyoxigraph one; plain strings stay without a datatype."""
-    if term is None:
-        return None
-    if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        return BNode(term.value)
-    if isinstance(term, ox.Literal):
-        if term.language:
-            return Literal(term.value, lang=term.language)
-        if term.datatype.value == str(XSD.string):
-            return Literal(term.value)
-        # normalize=False keeps the lexical form the store holds ("007" stays "007")
-        return Literal(term.value, datatype=URIRef(term.datatype.value), normalize=False)
-    return Literal(str(term))  # an RDF-star triple term: shown as text
+    """The rdflib term for a pyoxigraph one, lexical forms as the store holds them; an
+    RDF-star triple term is shown as text."""
+    from kg.store import to_rdflib
+
+    if isinstance(term, ox.Triple):
+        return Literal(str(term))
+    return to_rdflib(term, keep_lexical=True)
