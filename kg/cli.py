@@ -223,7 +223,7 @@ def query(
     ] = None,
 ) -> None:
     """Ask GRAPH a SPARQL question: inline, from a file, or a named one."""
-    from kg.query import format_result, run_named, run_query
+    from kg.query import check_format, format_result, run_named, run_query
     from kg.store import GraphStore, open_source
 
     given = [x for x in (sparql, file, name) if x is not None]
@@ -237,7 +237,7 @@ def query(
             sparql = file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise QueryError(f"cannot read query file {file}: {exc}") from None
-    format_result_check(fmt)
+    check_format(fmt)
     if timeout is not None:
         if infer or owl:
             fail("--timeout does not combine with --infer or --owl", 2)
@@ -257,12 +257,6 @@ def query(
         if isinstance(opened, GraphStore):
             opened.close()
     typer.echo(format_result(result, fmt))
-
-
-def format_result_check(fmt: str) -> None:
-    from kg.query import QueryResult, format_result
-
-    format_result(QueryResult((), ()), fmt)
 
 
 def _params(pairs: list[str]) -> dict[str, str]:

@@ -234,12 +234,16 @@ def _engine(source: Dataset | GraphStore | pyoxigraph.Store) -> QueryEngine:
     return RdflibEngine(source)
 
 
+def check_format(fmt: str) -> None:
+    """Refuse an output format ``format_result`` does not know, before any query runs."""
+    if fmt not in _FORMATTERS:
+        raise QueryError(f"unknown output format {fmt!r}; valid formats: {', '.join(FORMATS)}")
+
+
 def format_result(result: QueryResult, fmt: str) -> str:
     """Render a result as ``table`` (for people), ``csv`` (RFC 4180), ``tsv`` or ``json``."""
-    formatter = _FORMATTERS.get(fmt)
-    if formatter is None:
-        raise QueryError(f"unknown output format {fmt!r}; valid formats: {', '.join(FORMATS)}")
-    return formatter(result)
+    check_format(fmt)
+    return _FORMATTERS[fmt](result)
 
 
 # --- named questions -------------------------------------------------------------------
