@@ -81,9 +81,7 @@ class Extractor:
             elif family == "treaty_action":
                 facts.extend(build_treaty_action(match, ctx))
             elif family == "position":
-                facts.extend(
-                    build_position(match, ctx, self.gazetteer, self.lexicon.government_roles)
-                )
+                facts.extend(build_position(match, ctx, self.gazetteer, self.lexicon))
         for sent in doc.sents:
             operations.add_sentence(sent, evidence.get(sent.start, []))
         facts.extend(operations.facts())

@@ -20,9 +20,6 @@ class Lexicon:
     organisation_anaphors: frozenset[str]
     treaty_anaphors: frozenset[str]
     operation_nouns: frozenset[str]
-    participant_nouns: tuple[str, ...]
-    arrest_nouns: frozenset[str]
-    approximators: frozenset[str]
     government_roles: tuple[str, ...]
     count_verbs: dict[str, str]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from kg.extract.lexicon import Lexicon
 from kg.extract.rules import RuleMatch
 from kg.extract.slots import AGENT_CLASSES, ORG_CLASSES, Context, ordinal_value
 from kg.gazetteer import Gazetteer
@@ -25,7 +26,7 @@ from kg.records import (
 )
 
 Builder = Callable[[RuleMatch, Context], list[Fact]]
-_ROLE_TRIM = re.compile(r"^(?:the|a|an|new|acting|former|outgoing|incoming|interim)\s+", re.I)
+_ARTICLES = frozenset({"the", "a", "an"})
 
 
 def provenance(match: RuleMatch, ctx: Context, confidence: float | None = None) -> Provenance:
@@ -135,7 +136,7 @@ def _sentence_date(match: RuleMatch, ctx: Context) -> str | None:
 
 
 def build_position(
-    match: RuleMatch, ctx: Context, gazetteer: Gazetteer, government_roles: tuple[str, ...]
+    match: RuleMatch, ctx: Context, gazetteer: Gazetteer, lexicon: Lexicon
 ) -> list[Fact]:
     """A person holding a post. With no organisation in the sentence ("Secretary General
     Jürgen Stock"), an organisational post is taken to be in the organisation the article
@@ -144,7 +145,7 @@ def build_position(
     role_span = match.slots.get("role")
     if not people or role_span is None:
         return []
-    role = _ROLE_TRIM.sub("", role_span.text.strip())
+    role = _trim_role(role_span.text, lexicon.role_modifiers)
     organisations = ctx.mentions(match.slots.get("organisation"), AGENT_CLASSES)
     organisation = organisations[0] if organisations else None
     if organisation is None:
@@ -152,10 +153,16 @@ def build_position(
     if (
         organisation is None
         and match.rule.extra.get("organisation_from") == "salient"
-        and not any(word in role.lower() for word in government_roles)
+        and not any(word in role.lower() for word in lexicon.government_roles)
     ):
         organisation = ctx.salient_organisation()
     return [Fact(Position(people[0], role, organisation), provenance(match, ctx))]
+
+
+def _trim_role(text: str, modifiers: frozenset[str]) -> str:
+    """ "the new Secretary General" holds the post "Secretary General"."""
+    first, *rest = re.split(r"\s+", text.strip(), maxsplit=1)
+    return rest[0] if rest and first.lower() in _ARTICLES | modifiers else text.strip()
 
 
 def _ministry_of(role: str, role_span, gazetteer: Gazetteer) -> Mention | None:
