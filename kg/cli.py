@@ -14,6 +14,19 @@ from typing import Annotated
 import typer
 
 from kg.commands import register_all
+from kg.commands.validate import (
+    DEFAULT_IMPORT_DEPTH,
+    DEFAULT_IMPORT_MAX_BYTES,
+    DEFAULT_IMPORT_TIMEOUT,
+    AllowImportOption,
+    FollowImportsOption,
+    ImportDepthOption,
+    ImportMaxBytesOption,
+    ImportTimeoutOption,
+    OntologyOption,
+    check_import_options,
+    extra_ontology,
+)
 from kg.errors import KgError, OutputError, ParameterError, QueryError
 
 app = typer.Typer(
@@ -221,6 +234,12 @@ def query(
             min=0.001, help="Seconds the query may run; it runs in a worker process, killed then."
         ),
     ] = None,
+    ontology: OntologyOption = None,
+    follow_imports: FollowImportsOption = False,
+    allow_import: AllowImportOption = None,
+    import_timeout: ImportTimeoutOption = DEFAULT_IMPORT_TIMEOUT,
+    import_max_bytes: ImportMaxBytesOption = DEFAULT_IMPORT_MAX_BYTES,
+    import_depth: ImportDepthOption = DEFAULT_IMPORT_DEPTH,
 ) -> None:
     """Ask GRAPH a SPARQL question: inline, from a file, or a named one."""
     from kg.query import check_format, format_result, run_named, run_query
@@ -238,6 +257,9 @@ def query(
         except (OSError, UnicodeDecodeError) as exc:
             raise QueryError(f"cannot read query file {file}: {exc}") from None
     check_format(fmt)
+    check_import_options(ontology, follow_imports, allow_import)
+    if ontology is not None and not (infer or owl):
+        fail("--ontology applies with --infer or --owl", 2)
     if timeout is not None:
         if infer or owl:
             fail("--timeout does not combine with --infer or --owl", 2)
@@ -245,13 +267,16 @@ def query(
 
         typer.echo(format_result(bounded_query(graph, sparql, name, params, timeout), fmt))
         return
+    extra = extra_ontology(
+        ontology, follow_imports, allow_import, import_timeout, import_max_bytes, import_depth
+    )
     opened = open_source(graph)
     try:
         source = opened
         if infer or owl:
             from kg.validate import materialise
 
-            source = materialise(opened, owl=owl)
+            source = materialise(opened, owl=owl, ontology=extra)
         result = run_named(source, name, params) if name else run_query(source, sparql or "")
     finally:
         if isinstance(opened, GraphStore):

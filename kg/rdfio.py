@@ -113,18 +113,25 @@ def load_dataset(path: Path | str, fmt: str | None = None) -> Dataset:
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    return parse_bytes(data, rdf_format, source=str(path), base=path.resolve().as_uri())
+
+
+def parse_bytes(data: bytes, rdf_format: RdfFormat, *, source: str, base: str) -> Dataset:
+    """Parse ``data`` with the same refusals as ``load_dataset``; ``source`` names it in
+    errors and ``base`` resolves its relative IRIs (``kg.imports`` parses fetched ontologies
+    with it, named by their IRI)."""
     if rdf_format.name == "xml":
-        _refuse_xml_declarations(path, data)
+        _refuse_xml_declarations(source, data)
     elif rdf_format.name == "json-ld":
-        _refuse_remote_contexts(path, data)
+        _refuse_remote_contexts(source, data)
     scratch = new_dataset()
     try:
-        scratch.parse(data=data, format=rdf_format.rdflib, publicID=path.resolve().as_uri())
+        scratch.parse(data=data, format=rdf_format.rdflib, publicID=base)
     except RecursionError:
-        raise RdfError(f"{path}: nesting too deep for the {rdf_format.name} parser") from None
+        raise RdfError(f"{source}: nesting too deep for the {rdf_format.name} parser") from None
     except Exception as exc:  # rdflib's parsers raise many unrelated types
-        raise RdfError(f"{path}: {_parse_problem(exc)}") from exc
-    _refuse_bad_iris(path, scratch)
+        raise RdfError(f"{source}: {_parse_problem(exc)}") from exc
+    _refuse_bad_iris(source, scratch)
     return scratch
 
 
@@ -217,14 +224,14 @@ def _valid_choices() -> str:
     return f"{names} (extensions {extensions})"
 
 
-def _refuse_xml_declarations(path: Path, data: bytes) -> None:
+def _refuse_xml_declarations(path: Path | str, data: bytes) -> None:
     """No DTD, no entities: nothing an XML parser could expand or fetch."""
     for encoding in _XML_ENCODINGS:
         if _XML_DECLARATION.search(data.decode(encoding, errors="ignore")):
             raise RdfError(f"{path}: entity declarations not allowed in RDF/XML")
 
 
-def _refuse_remote_contexts(path: Path, data: bytes) -> None:
+def _refuse_remote_contexts(path: Path | str, data: bytes) -> None:
     """Only inline JSON-LD contexts: a string context is a document the parser would fetch."""
     try:
         document = json.loads(data)
@@ -246,7 +253,7 @@ def _refuse_remote_contexts(path: Path, data: bytes) -> None:
             stack.extend(node.values())
 
 
-def _refuse_bad_iris(path: Path, dataset: Dataset) -> None:
+def _refuse_bad_iris(path: Path | str, dataset: Dataset) -> None:
     """rdflib accepts IRIs with spaces, braces or controls, which no writer can write back."""
     for quad in dataset.quads((None, None, None, None)):
         for term in quad:

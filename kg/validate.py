@@ -20,6 +20,10 @@ linear (20,000 triples in 33 s). It suits a graph file or a store of a few hundr
 documents, not millions of triples.
 Trivial entailments that would only clutter answers (``rdfs:Resource`` and ``owl:Thing``
 types, reflexive ``owl:sameAs`` and sub-/equivalent- links, literals as subjects) are left out.
+
+Both take an extra ``ontology`` graph (``--ontology``), merged with kg.ttl. It arrives already
+read, by ``kg.imports.load_ontology``, so its ``owl:imports`` are followed, or not, there and
+under its limits; pyshacl is never asked to follow imports.
 """
 
 from __future__ import annotations
@@ -140,23 +144,27 @@ def validate(
     *,
     shapes: Path | str | None = None,
     inference: str = "none",
+    ontology: Graph | None = None,
 ) -> ValidationReport:
     """Validate each graph of ``source`` (an rdflib ``Dataset`` or a ``kg.store.GraphStore``)
-    against ``shapes`` (kg's own by default)."""
+    against ``shapes`` (kg's own by default), with ``ontology`` (``kg.imports.load_ontology``)
+    merged into kg.ttl as pyshacl's ontology graph."""
     import pyshacl
 
     if inference not in INFERENCE:
         raise InputError(f"unknown inference {inference!r}; valid: {', '.join(INFERENCE)}")
     started = time.perf_counter()
     shapes_graph = _parse(Path(shapes) if shapes is not None else SHAPES_PATH, "shapes")
-    ontology = _parse(ONTOLOGY_PATH, "ontology")
+    ontology_graph = _parse(ONTOLOGY_PATH, "ontology")
+    if ontology is not None:
+        ontology_graph += ontology
     names = _names(shapes_graph)
     report = ValidationReport(inference=inference)
     for name, graph in _graphs(source):
         report.graphs += 1
         report.triples += len(graph)
         conforms, results, _ = pyshacl.validate(
-            graph, shacl_graph=shapes_graph, ont_graph=ontology, inference=inference
+            graph, shacl_graph=shapes_graph, ont_graph=ontology_graph, inference=inference
         )
         if not conforms:
             found = _findings(name, results, shapes_graph, names)
@@ -165,9 +173,10 @@ def validate(
     return report
 
 
-def materialise(source: Any, *, owl: bool = False) -> Dataset:
+def materialise(source: Any, *, owl: bool = False, ontology: Graph | None = None) -> Dataset:
     """A new dataset: the graphs of ``source`` plus ``INFERRED_GRAPH`` holding the ontology
-    and what RDFS (OWL-RL when ``owl``) entails from it and the data."""
+    (kg.ttl, and ``ontology`` when given) and what RDFS (OWL-RL when ``owl``) entails from it
+    and the data."""
     import owlrl
 
     dataset = _copy(source)
@@ -176,6 +185,8 @@ def materialise(source: Any, *, owl: bool = False) -> Dataset:
         closure.add((s, p, o))
     known = set(closure)
     closure.parse(ONTOLOGY_PATH, format="turtle")
+    if ontology is not None:
+        closure += ontology
     semantics = owlrl.OWLRL_Semantics if owl else _rdfs_semantics()
     owlrl.DeductiveClosure(semantics, axiomatic_triples=False, datatype_axioms=False).expand(
         closure
