@@ -20,13 +20,15 @@ import re
 from collections.abc import Callable, Iterable
 from datetime import date
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from importlib import metadata
 from typing import Any
 
 from rdflib import Dataset, Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, ORG, PROV, RDF, RDFS, SKOS, TIME, XSD, NamespaceManager
+from rdflib import namespace as rdflib_namespace
+from rdflib.namespace import NamespaceManager
 
+from kg import vocab
 from kg.errors import RdfError
 from kg.iri import IriMinter, country_code
 from kg.records import (
@@ -45,7 +47,37 @@ from kg.records import (
     TreatyActionKind,
 )
 from kg.text import clean_label
-from kg.vocab import KG, NIF, PREFIXES, WD
+from kg.vocab import PREFIXES, WD
+
+
+class _Terms:
+    """A namespace whose terms are looked up once: rdflib's namespaces build a new URIRef at
+    every attribute access, and the writer asks for a dozen terms per fact."""
+
+    def __init__(self, namespace: Any) -> None:
+        self._namespace = namespace
+        self._items: dict[str, URIRef] = {}
+
+    def __getattr__(self, name: str) -> URIRef:
+        term = getattr(self._namespace, name)
+        setattr(self, name, term)
+        return term
+
+    def __getitem__(self, name: str) -> URIRef:
+        term = self._items.get(name)
+        if term is None:
+            term = self._items[name] = self._namespace[name]
+        return term
+
+
+DCTERMS, ORG, PROV, RDF, RDFS, SKOS, TIME, XSD = (
+    _Terms(getattr(rdflib_namespace, name))
+    for name in ("DCTERMS", "ORG", "PROV", "RDF", "RDFS", "SKOS", "TIME", "XSD")
+)
+KG, NIF = _Terms(vocab.KG), _Terms(vocab.NIF)
+_LITERALS = 1 << 16
+"""Literals remembered by ``_literal`` and ``_typed``: labels, rule ids, dates and numbers
+recur in every document, and an rdflib Literal costs microseconds to build."""
 
 _DATE_TYPES: tuple[tuple[re.Pattern[str], URIRef, URIRef], ...] = (
     (re.compile(r"\d{4}"), XSD.gYear, TIME.inXSDgYear),
@@ -128,7 +160,7 @@ def build_dataset(
 
 def date_literal(text: str) -> Literal:
     """``1980`` -> xsd:gYear, ``2024-09`` -> xsd:gYearMonth, ``1980-11-13`` -> xsd:date."""
-    return Literal(text, datatype=_date_type(text)[0])
+    return _typed(text, _date_type(text)[0])
 
 
 def _date_type(text: str) -> tuple[URIRef, URIRef]:
@@ -147,7 +179,7 @@ def _date_type(text: str) -> tuple[URIRef, URIRef]:
 def _integer(value: int, what: str) -> Literal:
     if not isinstance(value, int) or isinstance(value, bool):
         raise RdfError(f"expected an integer {what}, got {value!r}")
-    return Literal(value, datatype=XSD.integer)
+    return _typed(value, XSD.integer)
 
 
 def _confidence(value: float) -> Literal:
@@ -157,7 +189,17 @@ def _confidence(value: float) -> Literal:
     number = float(value)
     if math.isnan(number) or not 0.0 <= number <= 1.0:
         raise RdfError(f"expected a confidence between 0 and 1, got {value!r}")
-    return Literal(f"{Decimal(repr(number)):f}", datatype=XSD.decimal)
+    return _typed(f"{Decimal(repr(number)):f}", XSD.decimal)
+
+
+@lru_cache(maxsize=_LITERALS, typed=True)
+def _literal(text: str) -> Literal:
+    return Literal(text)
+
+
+@lru_cache(maxsize=_LITERALS, typed=True)
+def _typed(value: str | int, datatype: URIRef) -> Literal:
+    return Literal(value, datatype=datatype)
 
 
 def _short(text: str, limit: int = 60) -> str:
@@ -173,6 +215,31 @@ def _default_extractor_version() -> str:
         from kg import __version__
 
         return f"kg {__version__}"
+
+
+@lru_cache(maxsize=1 << 12)
+def _description(iri: URIRef, entity: Entity) -> tuple[tuple[URIRef, URIRef, Any], ...]:
+    """An entity's type and labels (the same in every document that names it, so built
+    once)."""
+    triples: list[tuple[URIRef, URIRef, Any]] = []
+    label = clean_label(entity.label)
+    if not label:
+        raise RdfError(f"entity {entity.key!r}: expected a label, got {entity.label!r}")
+    triples.append((iri, RDF.type, KG[entity.kind.value]))
+    triples.append((iri, SKOS.prefLabel, _literal(label)))
+    triples.append((iri, RDFS.label, _literal(label)))
+    for alt in {clean_label(alt) for alt in entity.alt_labels} - {label, ""}:
+        triples.append((iri, SKOS.altLabel, _literal(alt)))
+    if entity.wikidata is not None:
+        if not _WIKIDATA_ID.fullmatch(entity.wikidata):
+            raise RdfError(
+                f"entity {entity.key!r}: expected a Wikidata id like Q123, got {entity.wikidata!r}"
+            )
+        triples.append((iri, KG.wikidata, WD[entity.wikidata]))
+    code = country_code(entity)
+    if code is not None:
+        triples.append((iri, KG.isoCode, _literal(code)))
+    return tuple(triples)
 
 
 class _DocumentWriter:
@@ -233,7 +300,7 @@ class _DocumentWriter:
         self.add(iri, KG.contentHash, Literal(digest))
         self.add(self.activity, RDF.type, PROV.Activity)
         self.add(self.activity, PROV.used, iri)
-        self.add(self.activity, KG.extractorVersion, Literal(self.extractor_version))
+        self.add(self.activity, KG.extractorVersion, _literal(self.extractor_version))
 
     def sentence(self, sentence: Sentence) -> URIRef:
         """The sentence's node, written the first time a fact cites it."""
@@ -260,8 +327,8 @@ class _DocumentWriter:
         self.sentences.add(iri)
         self.add(iri, RDF.type, NIF.Sentence)
         self.add(iri, NIF.referenceContext, self.doc_iri)
-        self.add(iri, NIF.beginIndex, Literal(sentence.start, datatype=XSD.nonNegativeInteger))
-        self.add(iri, NIF.endIndex, Literal(sentence.end, datatype=XSD.nonNegativeInteger))
+        self.add(iri, NIF.beginIndex, _typed(sentence.start, XSD.nonNegativeInteger))
+        self.add(iri, NIF.endIndex, _typed(sentence.end, XSD.nonNegativeInteger))
         self.add(iri, NIF.anchorOf, Literal(anchor))
         return iri
 
@@ -284,24 +351,8 @@ class _DocumentWriter:
         return iri
 
     def describe(self, iri: URIRef, entity: Entity) -> None:
-        label = clean_label(entity.label)
-        if not label:
-            raise RdfError(f"entity {entity.key!r}: expected a label, got {entity.label!r}")
-        self.add(iri, RDF.type, KG[entity.kind.value])
-        self.add(iri, SKOS.prefLabel, Literal(label))
-        self.add(iri, RDFS.label, Literal(label))
-        for alt in {clean_label(alt) for alt in entity.alt_labels} - {label, ""}:
-            self.add(iri, SKOS.altLabel, Literal(alt))
-        if entity.wikidata is not None:
-            if not _WIKIDATA_ID.fullmatch(entity.wikidata):
-                raise RdfError(
-                    f"entity {entity.key!r}: expected a Wikidata id like Q123, "
-                    f"got {entity.wikidata!r}"
-                )
-            self.add(iri, KG.wikidata, WD[entity.wikidata])
-        code = country_code(entity)
-        if code is not None:
-            self.add(iri, KG.isoCode, Literal(code))
+        for triple in _description(iri, entity):
+            self.add(*triple)
 
     def fact(self, fact: Fact) -> None:
         writer = self.claim_writers.get(type(fact.claim))
@@ -315,7 +366,7 @@ class _DocumentWriter:
         node = self.minter.fact(self.doc.id, fact, self.resolution)
         for sentence in provenance.sentences:
             self.add(node, PROV.wasDerivedFrom, self.sentence(sentence))
-        self.add(node, KG.rule, Literal(provenance.rule))
+        self.add(node, KG.rule, _literal(provenance.rule))
         self.add(node, KG.confidence, _confidence(provenance.confidence))
         self.add(node, PROV.wasGeneratedBy, self.activity)
         writer(node, fact.claim)
@@ -339,7 +390,7 @@ class _DocumentWriter:
             if value is None:
                 continue
             datatype, time_property = _date_type(value)
-            literal = Literal(value, datatype=datatype)
+            literal = _typed(value, datatype)
             instant = self.minter.part(interval, name)
             self.add(node, fact_property, literal)
             self.add(interval, link, instant)
@@ -361,7 +412,7 @@ class _DocumentWriter:
         self.add(node, RDF.type, cls)
         self.add(node, KG.agent, agent)
         self.add(node, KG.treaty, treaty)
-        self.add(node, KG.action, Literal(TreatyActionKind(claim.action).value))
+        self.add(node, KG.action, _literal(TreatyActionKind(claim.action).value))
         if claim.date is not None:
             self.add(node, KG.date, date_literal(claim.date))
 
@@ -396,10 +447,10 @@ class _DocumentWriter:
             count_node = self.minter.part(node, "count", number)
             self.add(node, KG.count, count_node)
             self.add(count_node, RDF.type, KG.Count)
-            self.add(count_node, KG.countOf, Literal(what))
+            self.add(count_node, KG.countOf, _literal(what))
             self.add(count_node, KG.value, _integer(count.value, f"count of {what}"))
             if count.unit is not None:
-                self.add(count_node, KG.unit, Literal(count.unit))
+                self.add(count_node, KG.unit, _literal(count.unit))
 
     def position(self, node: URIRef, claim: Position) -> None:
         person = self.entity(claim.person)
@@ -412,16 +463,16 @@ class _DocumentWriter:
         self.add(post, RDF.type, KG.Post)
         self.add(post, ORG.role, role)
         self.add(role, RDF.type, KG.Role)
-        self.add(role, RDFS.label, Literal(title))
+        self.add(role, RDFS.label, _literal(title))
         self.add(node, RDF.type, KG.PositionHolding)
         self.add(node, KG.person, person)
         self.add(node, KG.post, post)
-        self.add(node, KG.role, Literal(title))
+        self.add(node, KG.role, _literal(title))
         if claim.organisation is None or org_entity is None:
-            self.add(post, RDFS.label, Literal(title))
+            self.add(post, RDFS.label, _literal(title))
             return
         org = self.entity(claim.organisation)
-        self.add(post, RDFS.label, Literal(f"{title} of {clean_label(org_entity.label)}"))
+        self.add(post, RDFS.label, _literal(f"{title} of {clean_label(org_entity.label)}"))
         self.add(post, ORG.postIn, org)
         self.add(node, KG.organisation, org)
 

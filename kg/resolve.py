@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from functools import lru_cache
 
 from kg.extract.operations import name_key
 from kg.gazetteer import ORGANISATION_KINDS, Gazetteer, load_gazetteer, normalise_name
@@ -43,6 +44,11 @@ _PREFIX = {
     EntityKind.OPERATION: "operation",
     EntityKind.COUNTRY: "place",
 }
+_NAMES = 1 << 16
+"""Names whose normal form and clean label are remembered: the same names recur in every
+document, and people are compared pairwise."""
+_normalised = lru_cache(maxsize=_NAMES)(normalise_name)
+_clean = lru_cache(maxsize=_NAMES)(clean_label)
 
 
 def fact_mentions(fact: Fact) -> list[Mention]:
@@ -141,7 +147,7 @@ class Resolver:
         if head.kind is EntityKind.OPERATION:
             return self._operation_key(group, doc_id)
         prefix = "org" if head.kind in ORGANISATION_KINDS else _PREFIX[head.kind]
-        return f"{prefix}:{normalise_name(head.text)}"
+        return f"{prefix}:{_normalised(head.text)}"
 
     def _operation_key(self, group: list[Mention], doc_id: str) -> str:
         names = [name_key(m.text) for m in group if m.key is None and _is_named(m)]
@@ -154,7 +160,7 @@ class Resolver:
 
     def _entity(self, key: str, kind: EntityKind, seen: list[str]) -> Entity:
         entry = self.gazetteer.get(key)
-        names = [clean_label(text) for text in seen]
+        names = [_clean(text) for text in seen]
         if entry is not None:
             known = [entry.label, *entry.acronyms, *entry.aliases]
             labels = _ordered([entry.label, *names, *known])
@@ -173,10 +179,10 @@ def _is_named(mention: Mention) -> bool:
 
 def _full_name(mention: Mention, people: list[Mention]) -> Mention | None:
     """The longest name of the same document that contains this one as whole words."""
-    words = normalise_name(mention.text).split()
+    words = _normalised(mention.text).split()
     best = None
     for other in people:
-        other_words = normalise_name(other.text).split()
+        other_words = _normalised(other.text).split()
         if len(other_words) <= len(words):
             continue
         if _contains(other_words, words) and (best is None or len(other.text) > len(best.text)):

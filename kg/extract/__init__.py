@@ -10,6 +10,7 @@ import dataclasses
 import logging
 import re
 from collections import defaultdict
+from functools import cache
 from itertools import pairwise
 
 from spacy.language import Language
@@ -96,7 +97,7 @@ def acronym_aliases(tagged: TaggedDoc) -> list[tuple[Mention, Mention]]:
     """ "Financial Crime and Anti-Corruption Centre (IFCACC)": the bracketed acronym names the
     entity just before it."""
     pairs = []
-    text = tagged.doc.text
+    text = tagged.words.doc_text
     mentions = tagged.mentions
     for before, after in pairwise(mentions):
         between = text[before.end : after.start]
@@ -134,8 +135,13 @@ def _names_all(fact: Fact, document: Document) -> bool:
         elif isinstance(value, tuple | list):
             stack.extend(value)
         elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-            stack.extend(getattr(value, f.name) for f in dataclasses.fields(value))
+            stack.extend(getattr(value, name) for name in _field_names(type(value)))
     return True
+
+
+@cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
 
 
 def _unique(facts: list[Fact]) -> list[Fact]:

@@ -106,7 +106,9 @@ class OperationAssembler:
             if (
                 frame is None
                 and i > 0
-                and _ALIAS_LINK.search(self.ctx.tagged.doc.text[named[i - 1].end : mention.start])
+                and _ALIAS_LINK.search(
+                    self.ctx.tagged.words.doc_text[named[i - 1].end : mention.start]
+                )
             ):
                 frame = self._find_named(named[i - 1])
             if frame is None and self.current is not None and not self.current.names:

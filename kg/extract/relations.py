@@ -95,7 +95,8 @@ def _document_country(ctx: Context) -> list[Mention]:
 def build_member_count(match: RuleMatch, ctx: Context) -> list[Fact]:
     organisations = ctx.mentions(match.slots.get("organisation"), ORG_CLASSES)
     span = match.slots.get("count")
-    value = ordinal_value(span) if span is not None and span[0]._.kg == "ORDINAL" else None
+    is_ordinal = span is not None and ctx.tagged.classes[span.start] == "ORDINAL"
+    value = ordinal_value(span) if is_ordinal else None
     if value is None:
         quantity = ctx.quantity(span)
         value = quantity.value if quantity is not None else None
@@ -127,7 +128,7 @@ def build_treaty_action(match: RuleMatch, ctx: Context) -> list[Fact]:
 
 def _sentence_date(match: RuleMatch, ctx: Context) -> str | None:
     """A date stated in the same sentence (``2 April deposited``), when there is one."""
-    for ent in match.span.sent.ents:
+    for ent in ctx.entities(match.span.sent):
         if ent.label_ == "DATE":
             date = ctx.date(ent)
             if date is not None:

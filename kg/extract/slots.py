@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from spacy.tokens import Span
 
@@ -23,10 +23,26 @@ class Context:
 
     tagged: TaggedDoc
     document: Document
+    _dates: dict[str, str | None] = field(default_factory=dict)
+    """Dates read so far, by text: several facts of a sentence read the same one."""
+
+    def text(self, span: Span) -> str:
+        """``span.text``, sliced from the Doc's text instead of joined from new Tokens."""
+        return self.tagged.words.doc_text[span.start_char : span.end_char]
 
     def sentence(self, span: Span) -> Sentence:
         sent = span.sent
-        return Sentence(self.document.id, sent.start_char, sent.end_char, sent.text)
+        return Sentence(self.document.id, sent.start_char, sent.end_char, self.text(sent))
+
+    def entities(self, span: Span) -> list[Span]:
+        """``span.ents`` (the entities wholly inside it) without rebuilding ``doc.ents``."""
+        found = []
+        for ent in self.tagged.ents:
+            if ent.start >= span.start:
+                if ent.end > span.end:
+                    break
+                found.append(ent)
+        return found
 
     def mentions(self, span: Span | None, classes: frozenset[str]) -> list[Mention]:
         """The distinct entity mentions in ``span`` whose class is wanted, anaphors resolved.
@@ -37,18 +53,23 @@ class Context:
         if span is None:
             return []
         found: list[Mention] = []
-        for token in span:
-            cls = token._.kg
+        tags, mention_at, doc = self.tagged.classes, self.tagged.mention_at, self.tagged.doc
+        for i in range(span.start, span.end):
+            cls = tags[i]
             if cls in classes:
-                mention = self.tagged.mention_at.get(token.i)
+                mention = mention_at.get(i)
                 if (
                     mention is not None
                     and mention not in found
-                    and not self._is_owner(token)
-                    and not self._is_bracketed_alias(token, found)
+                    and not self._is_owner(i)
+                    and not self._is_bracketed_alias(i, found)
                 ):
                     found.append(mention)
-            elif cls == "ORGREF" and classes & ORG_CLASSES:
+                continue
+            if cls != "ORGREF" and cls != "TREATYREF":
+                continue
+            token = doc[i]
+            if cls == "ORGREF" and classes & ORG_CLASSES:
                 antecedent = self.organisation_antecedent(token.idx)
                 if token.text[:1].isupper() and not token.is_sent_start:
                     # house style: "the Organization" is the one the text is about
@@ -61,23 +82,22 @@ class Context:
                     found.append(replace(antecedent, start=token.idx, end=token.idx + len(token)))
         return _dedupe(found)
 
-    def _is_bracketed_alias(self, token, found: list[Mention]) -> bool:
+    def _is_bracketed_alias(self, i: int, found: list[Mention]) -> bool:
         """ "World Customs Organization (WCO)": the acronym repeats the name before it."""
-        doc = self.tagged.doc
-        i = token.i
-        return i >= 2 and doc[i - 1].text == "(" and self.tagged.mention_at.get(i - 2) in found
+        text = self.tagged.words.text
+        return i >= 2 and text[i - 1] == "(" and self.tagged.mention_at.get(i - 2) in found
 
-    def _is_owner(self, token) -> bool:
-        mention = self.tagged.mention_at[token.i]
-        doc = self.tagged.doc
-        last = token.i
-        while last + 1 < len(doc) and self.tagged.mention_at.get(last + 1) is mention:
+    def _is_owner(self, i: int) -> bool:
+        mention = self.tagged.mention_at[i]
+        text = self.tagged.words.text
+        last = i
+        while last + 1 < len(text) and self.tagged.mention_at.get(last + 1) is mention:
             last += 1
         nxt = last + 1
         return (
-            nxt + 1 < len(doc)
-            and doc[nxt].text in _POSSESSIVE
-            and doc[nxt + 1]._.kg == "ORG"
+            nxt + 1 < len(text)
+            and text[nxt] in _POSSESSIVE
+            and self.tagged.classes[nxt + 1] == "ORG"
             and self.tagged.mention_at.get(nxt + 1) is not mention
         )
 
@@ -118,10 +138,15 @@ class Context:
         return next(m for m in treaties if counts[m.key or m.text.casefold()] == best)
 
     def date(self, span: Span | None) -> str | None:
-        return parse_date(span.text, self.document.date) if span is not None else None
+        if span is None:
+            return None
+        text = self.text(span)
+        if text not in self._dates:
+            self._dates[text] = parse_date(text, self.document.date)
+        return self._dates[text]
 
     def quantity(self, span: Span | None) -> Quantity | None:
-        return parse_quantity(span.text) if span is not None else None
+        return parse_quantity(self.text(span)) if span is not None else None
 
 
 def ordinal_value(span: Span | None) -> int | None:

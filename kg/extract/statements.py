@@ -22,6 +22,7 @@ from kg.extract.slots import Context
 from kg.records import EntityKind, Fact, Mention, Provenance, Statement
 
 _OPEN = {"“": "”", '"': '"'}
+_OPENING = re.compile('[“"]')
 _MAX_QUOTE = 2000
 _MIN_WORDS = 3
 _PRONOUNS = {"he", "she"}
@@ -56,22 +57,17 @@ def find_quotes(text: str) -> Iterator[list[Quote]]:
 
 
 def _paragraph_quotes(paragraph: str, offset: int) -> tuple[list[Quote], bool]:
-    quotes, i = [], 0
-    while i < len(paragraph):
-        mark = paragraph[i]
-        if mark in _OPEN:
-            close = paragraph.find(_OPEN[mark], i + 1)
-            if close == -1:
-                quotes.append(
-                    Quote(
-                        offset + i + 1, offset + len(paragraph), offset + i, offset + len(paragraph)
-                    )
-                )
-                return quotes, True
-            quotes.append(Quote(offset + i + 1, offset + close, offset + i, offset + close + 1))
-            i = close + 1
-        else:
-            i += 1
+    quotes = []
+    found = _OPENING.search(paragraph)
+    while found is not None:
+        i = found.start()
+        close = paragraph.find(_OPEN[found.group()], i + 1)
+        if close == -1:
+            end = offset + len(paragraph)
+            quotes.append(Quote(offset + i + 1, end, offset + i, end))
+            return quotes, True
+        quotes.append(Quote(offset + i + 1, offset + close, offset + i, offset + close + 1))
+        found = _OPENING.search(paragraph, close + 1)
     return quotes, False
 
 
