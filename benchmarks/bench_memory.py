@@ -3,12 +3,18 @@ from ``ru_maxrss``), and the slope in MB per 1,000 documents (target: flat, not 
 
     python benchmarks/bench_memory.py                          # 100, 300, 1000 documents
     python benchmarks/bench_memory.py --sizes 1000 10000 50000 --target store
+    python benchmarks/bench_memory.py --sizes 200 600 1800 --baseline /tmp/kg-head
+
+``--baseline DIR`` also measures another kg checkout (``git archive HEAD | tar -x -C DIR``)
+at the same sizes, each size built by both in turn, so that before and after are measured
+side by side on the same (shared, noisy) machine.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -30,11 +36,19 @@ print(json.dumps({"rss": peak, "seconds": time.perf_counter() - started}))
 """
 
 
-def measure(documents: int, folder: Path, target: str) -> dict[str, float]:
-    corpus = write_jsonl(documents, folder / f"c{documents}.jsonl")
-    out = folder / (f"s{documents}" if target == "store" else f"g{documents}.{target}")
+def measure(
+    documents: int, folder: Path, target: str, code: Path | None = None
+) -> dict[str, float]:
+    """Build ``documents`` in a fresh process, with kg from ``code`` (default: this one)."""
+    corpus = folder / f"c{documents}.jsonl"
+    if not corpus.exists():
+        write_jsonl(documents, corpus)
+    tag = "base" if code is not None else "new"
+    out = folder / (f"s{documents}-{tag}" if target == "store" else f"g{documents}-{tag}.{target}")
     child = [sys.executable, "-c", CHILD, str(corpus), str(out), target]
-    return json.loads(subprocess.run(child, capture_output=True, check=True, text=True).stdout)
+    env = None if code is None else {**os.environ, "PYTHONPATH": str(code)}
+    done = subprocess.run(child, capture_output=True, check=True, text=True, env=env, cwd=code)
+    return json.loads(done.stdout)
 
 
 def slope(points: list[tuple[int, float]]) -> float:
@@ -52,17 +66,23 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 300, 1000])
     parser.add_argument("--target", default="store", choices=["store", "trig", "nq", "ttl"])
     parser.add_argument("--flat", type=float, default=5.0, help="MB per 1k docs that is flat")
+    parser.add_argument("--baseline", type=Path, help="another kg checkout to measure too")
     args = parser.parse_args()
-    rows, points = [], []
+    codes = {"": None} if args.baseline is None else {"": None, "baseline ": args.baseline}
+    rows, points = [], {label: [] for label in codes}
     with tempfile.TemporaryDirectory() as tmp:
         for size in args.sizes:
-            result = measure(size, Path(tmp), args.target)
-            points.append((size, result["rss"]))
-            figure = f"{result['rss']:.0f} MB ({result['seconds']:.0f} s)"
-            rows.append(Row(f"{size} documents -> {args.target}", figure, ""))
-    per_k = slope(points)
-    target = f"<= {args.flat:g} MB/1k docs"
-    rows.append(Row("slope", f"{per_k:.1f} MB per 1k docs", target, per_k <= args.flat))
+            for label, code in codes.items():
+                result = measure(size, Path(tmp), args.target, code)
+                points[label].append((size, result["rss"]))
+                per_100 = result["seconds"] / size * 100
+                figure = f"{result['rss']:.0f} MB ({result['seconds']:.0f} s, {per_100:.1f} s/100)"
+                rows.append(Row(f"{label}{size} documents -> {args.target}", figure, ""))
+    for label in codes:
+        per_k = slope(points[label])
+        target = f"<= {args.flat:g} MB/1k docs"
+        figure = f"{per_k:.1f} MB per 1k docs"
+        rows.append(Row(f"{label}slope", figure, target, per_k <= args.flat))
     print_table("peak memory", rows)
 
 

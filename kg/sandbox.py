@@ -7,11 +7,13 @@ a call overruns its limit the worker is killed (SIGKILL) and a fresh one is star
 background, so a runaway query costs one worker for about a second, while the other workers
 keep answering. A worker that dies on its own (a crash inside an engine) is replaced too, and
 the call fails with ``QueryError``. Workers start with ``spawn``: forking a threaded server
-could copy a lock some other thread holds.
+could copy a lock some other thread holds. A worker on a store follows it
+(``kg.snapshot.Following``): a call after a build published a new snapshot runs on that one.
 """
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import queue
 import threading
@@ -26,7 +28,9 @@ from kg.server.runner import QueryTimeout, ServerBusy
 
 if TYPE_CHECKING:
     from kg.query import QueryResult
+    from kg.snapshot import Following
 
+_log = logging.getLogger(__name__)
 _START_TIMEOUT = 120.0  # seconds a new worker may take to import kg and open the source
 _IDLE_WAIT = 1.0  # seconds a call waits for a free worker before the pool is busy
 
@@ -66,12 +70,23 @@ class QueryPool:
             worker.conn.send((function, args))
             if not worker.conn.poll(self.timeout):
                 self.killed += 1
+                _log.warning(
+                    "query worker %s killed at the time limit (%g s); starting another",
+                    worker.process.pid,
+                    self.timeout,
+                )
                 self._replace(worker)
                 raise QueryTimeout(
                     f"the query ran longer than the {self.timeout:g} s limit and was stopped"
                 )
             status, value = worker.conn.recv()
         except (EOFError, OSError, BrokenPipeError):
+            worker.process.join(timeout=1)
+            _log.error(
+                "query worker %s died (exit code %s); starting another",
+                worker.process.pid,
+                worker.process.exitcode,
+            )
             self._replace(worker)
             raise QueryError("the query stopped its worker process; it was restarted") from None
         self._idle.put(worker)
@@ -163,10 +178,8 @@ class _Worker:
 
 def _worker_main(source_path: str, conn: Connection) -> None:
     """Open the source, say so, then answer calls until the pipe closes."""
-    from kg.store import open_source
-
     try:
-        source = open_source(source_path)
+        following = _follow(Path(source_path))
     except BaseException as exc:
         conn.send(("error", _portable(exc)))
         return
@@ -177,10 +190,27 @@ def _worker_main(source_path: str, conn: Connection) -> None:
         except (EOFError, OSError):
             return
         try:
-            reply = ("ok", function(source, *args))
+            with following.lease() as lease:
+                reply = ("ok", function(lease.value, *args))
         except Exception as exc:
             reply = ("error", _portable(exc))
         conn.send(reply)
+
+
+def _follow(path: Path) -> Following[object]:
+    """A store's latest snapshot, reopened when a build publishes a newer one; a graph file
+    as it was read."""
+    from kg.snapshot import Following
+    from kg.store import is_store, open_source
+
+    if not is_store(path):
+        return Following.fixed(open_source(path))
+
+    def close(source: object) -> None:
+        _BACKEND.clear()  # it holds the store open
+        source.close()  # type: ignore[attr-defined]
+
+    return Following(path, lambda: open_source(path), close)
 
 
 def _portable(exc: BaseException) -> BaseException:
@@ -228,7 +258,8 @@ def run_named_call(source: object, name: str, params: Mapping[str, str]) -> obje
     return run_named(source, name, params)  # type: ignore[arg-type]
 
 
-_BACKENDS: dict[int, object] = {}
+_BACKEND: list[tuple[object, object]] = []
+"""The worker's source and its endpoint backend, made on the first endpoint call."""
 
 
 def endpoint_call(source: object, sparql: str, selection: object, limit: int) -> object:
@@ -237,9 +268,9 @@ def endpoint_call(source: object, sparql: str, selection: object, limit: int) ->
     from kg.server.app import backend_for
     from kg.server.backend import check_selection, prepare
 
-    backend = _BACKENDS.get(id(source))
-    if backend is None:
-        backend = _BACKENDS[id(source)] = backend_for(source)
+    if not _BACKEND or _BACKEND[0][0] is not source:
+        _BACKEND[:] = [(source, backend_for(source))]
+    backend = _BACKEND[0][1]
     names = backend.graph_names()  # type: ignore[attr-defined]
     prepared = prepare(sparql, names)
     if selection is not None:

@@ -27,15 +27,34 @@ xsd:dateTime). kg writes one such type, xsd:nonNegativeInteger for NIF character
 ``to_dataset`` gives it back (by predicate), query results hold the same numbers either way,
 and any other literal whose datatype the store would change is refused, never changed.
 
-Every change to a document is one SPARQL Update request, which pyoxigraph applies as one
-transaction: its named graph, its share of the union and its metadata change together or
-not at all, so an interrupted build leaves each document either as it was or complete.
+Writes keep each document whole: an interrupted build leaves every document either as it
+was (or absent) or complete. A build writes through a ``DocumentWriter``:
+
+- new documents, whose writes only add, go in batches of about ``BATCH_QUADS`` quads, each
+  batch one ``Store.bulk_extend`` of the documents' graphs, their share of the union and
+  then their records (id, content hash, what resolving them taught). A bulk load is not a
+  transaction, but a batch far below pyoxigraph's bulk-load batch (1M quads) is one RocksDB
+  file ingestion, which lands whole or not at all; and should a load ever stop half-way,
+  the records come last, so a graph without a record is what it leaves: the next writer
+  retracts such graphs (``GraphStore._repair``) and the build processes their documents
+  again, as it does every document without a record;
+- a changed document (or one that re-teaches an alias) is one SPARQL Update request, one
+  transaction: its old graph and its union share retracted (a union triple stays while
+  another document states it), the new graph, share and records written.
+
+Bulk loads write files; transactions fill RocksDB's in-memory tables, which the writer
+flushes every ``_FLUSH_BYTES`` of requests, so a long build's memory stays flat (left alone,
+they grow by hundreds of MB and each insert into them gets slower).
 
 One writer at a time: the writer holds an exclusive ``flock`` on ``kg.lock`` (and RocksDB
 its own ``LOCK``); a second writer gets ``StoreLockedError`` naming the first one's pid.
-Readers (``read_only=True``) take no lock and never block a writer. A read-only store sees
-the data as it was when opened. RocksDB may move files under a reader that opens while a
-writer works; kg retries the open a few times before saying so.
+Readers (``read_only=True``) never open the writer's database, whose read-only opening during
+a write pyoxigraph leaves undefined: closing a writer publishes a checkpoint of it
+(``snapshots/N/``, named by ``snapshot.json``; ``kg.snapshot``), and readers open the latest
+one. So a reader never blocks a writer and sees whole builds as they were when it opened: the
+last closed build, never one in progress (a writer killed mid-build leaves the previous one).
+A store without a snapshot yet (made by an older kg) is read directly when no writer is
+active, else ``StoreLockedError``.
 """
 
 from __future__ import annotations
@@ -73,6 +92,17 @@ META_GRAPH = "https://w3id.org/kgnews/graph/_kg-meta"
 KGS = "https://w3id.org/kgnews/store#"
 """kg's bookkeeping terms, used only inside ``META_GRAPH``."""
 
+BATCH_QUADS = 50_000
+"""Document quads a ``DocumentWriter`` gathers before bulk-loading them (with their union
+share and records, about twice as many): far below pyoxigraph's 1M-quad bulk-load batch, so
+each batch is one ingestion, and about 170 documents of the synthetic benchmark corpus."""
+LOAD_QUADS = 100_000
+"""Quads ``bulk_load_documents`` hands pyoxigraph's bulk loader at a time (with their union
+copies). Its own batch is a million quads, held in memory while it sorts them for each
+index: 1M quads of the benchmark graph peaked at 1.9 GB in one go, 780 MB in chunks of
+250,000 and 310 MB in chunks of 100,000, for about 15% more CPU time."""
+_FLUSH_BYTES = 32 << 20
+"""Bytes of SPARQL Update after which the writer flushes RocksDB's in-memory tables."""
 _READ_ONLY_ATTEMPTS = 5
 _XSD = "http://www.w3.org/2001/XMLSchema#"
 _XSD_STRING = _XSD + "string"
@@ -137,6 +167,8 @@ class GraphStore:
         self._lock = lock
         recorded = next(store.quads_for_pattern(_META, _BASE_IRI, None, _META), None)
         self._base = recorded.object.value if recorded is not None else None
+        self._repaired = False
+        self._unflushed = 0  # bytes of updates since RocksDB's in-memory tables were flushed
 
     def __repr__(self) -> str:
         mode = "read-only" if self.read_only else "writable"
@@ -147,8 +179,9 @@ class GraphStore:
         """Open the store at ``path``; ``create`` makes the folder (new or empty) a store.
 
         A writable store takes the writer lock (``StoreLockedError`` when another process
-        holds it); ``read_only`` takes none. A folder that is not a kg store is an
-        ``InputError``, whatever else it holds.
+        holds it); ``read_only`` opens the latest published snapshot and holds a shared lock
+        on it, so no writer deletes it while it is open. A folder that is not a kg store is
+        an ``InputError``, whatever else it holds.
         """
         path = Path(path)
         if create and read_only:
@@ -159,7 +192,8 @@ class GraphStore:
             _make_store_folder(path)
         _check_layout(path)
         if read_only:
-            return cls(path, _open_read_only(path), None, True)
+            store, snapshot_lock = _open_read_only(path)
+            return cls(path, store, snapshot_lock, True)
         lock = _take_lock(path)
         try:
             store = _open_writable(path)
@@ -169,15 +203,26 @@ class GraphStore:
         return cls(path, store, lock, False)
 
     def close(self) -> None:
-        """Flush and close the database, then release the writer lock. Idempotent."""
+        """Close the database and release the lock. Idempotent.
+
+        A writer then publishes a snapshot for readers (``kg.snapshot.publish``, an
+        ``OutputError`` if it cannot; the lock is released all the same); a reader's lock is
+        the shared one on its snapshot."""
+        from kg.snapshot import publish
+
         store, self._store = self._store, None
-        if store is not None and not self.read_only:
+        lock, self._lock = self._lock, None
+        writer = store is not None and not self.read_only
+        if writer:
             with contextlib.suppress(OSError):
                 store.flush()
         del store  # the last reference: RocksDB closes and drops its LOCK
-        lock, self._lock = self._lock, None
-        if lock is not None:
-            os.close(lock)  # closing the descriptor releases the flock
+        try:
+            if writer:
+                publish(self.path)
+        finally:
+            if lock is not None:
+                os.close(lock)  # closing the descriptor releases the flock
 
     def __enter__(self) -> GraphStore:
         return self
@@ -304,6 +349,10 @@ class GraphStore:
         self._update(" ;\n".join(operations))
         self._base = self.base_iri
 
+    def writer(self) -> DocumentWriter:
+        """A ``DocumentWriter`` for a build into this store; use it as a context manager."""
+        return DocumentWriter(self, BATCH_QUADS)
+
     def bulk_load_documents(
         self,
         shard: str | Path,
@@ -317,33 +366,27 @@ class GraphStore:
 
         Much faster than ``replace_document`` per document, but not one transaction, so it
         goes in three steps: the documents' old graphs and hashes are retracted (one
-        transaction), the shard is bulk-loaded into their graphs and the union, and only then
+        transaction), the shard is bulk-loaded into their graphs and the union, ``LOAD_QUADS``
+        quads at a time so that memory stays bounded whatever the shard's size, and only then
         are their hashes and what resolving them taught recorded (one transaction). A load
-        cut short leaves documents without a hash, which the next build processes again,
-        retracting whatever part of them had been loaded. A quad in a graph that is not one
-        of these documents', or a literal the store would change, is refused before any
-        quad is loaded.
+        cut short leaves graphs without a record, which the next writer retracts and the next
+        build processes again. A quad in a graph that is not one of these documents', or a
+        literal the store would change, is refused before anything changes (the shard is
+        read twice: once to check it, once to load it).
         """
         self._check_writable()
         minter = IriMinter(self.base_iri)
         names = {ox.NamedNode(minter.graph(doc_id)): doc_id for doc_id in hashes}
-        try:
-            quads = list(ox.parse(path=str(shard), format=ox.RdfFormat.N_QUADS))
-        except (OSError, SyntaxError) as exc:
-            raise RdfError(f"cannot read shard {shard}: {_one_line(exc)}") from exc
-        for quad in quads:
-            if quad.graph_name not in names:
-                raise RdfError(
-                    f"{shard}: expected quads in the graphs of {len(names)} documents, "
-                    f"got one in {quad.graph_name}"
-                )
-            next(_triples([quad], quad.graph_name))  # refuses a literal the store would change
-        self._retract(hashes)
-        union = (ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph()) for q in quads)
-        try:
-            self.store.bulk_extend(itertools.chain(quads, union))
-        except OSError as exc:
-            raise OutputError(f"cannot write to store {self.path}: {_one_line(exc)}") from exc
+        for _ in self._shard_quads(shard, names):
+            pass
+        self._repair()
+        recorded = self.documents()
+        self._retract(doc_id for doc_id in hashes if doc_id in recorded)
+        loaded = 0
+        quads = self._shard_quads(shard, names)
+        while chunk := list(itertools.islice(quads, LOAD_QUADS)):
+            self._bulk_add(chunk, [])
+            loaded += len(chunk)
         meta = [f"<{META_GRAPH}> <{_BASE_IRI.value}> {_string(self.base_iri)} ."]
         for name, doc_id in names.items():
             meta.append(f"<{name.value}> <{_DOCUMENT_ID.value}> {_string(doc_id)} .")
@@ -355,18 +398,74 @@ class GraphStore:
         )
         self._update(" ;\n".join(operations))
         self._base = self.base_iri
-        return len(quads)
+        return loaded
+
+    def _shard_quads(
+        self, shard: str | Path, names: Mapping[ox.NamedNode, str]
+    ) -> Iterator[ox.Quad]:
+        """The shard's quads, each checked: in one of ``names``' graphs, no literal the store
+        would change."""
+        try:
+            for quad in ox.parse(path=str(shard), format=ox.RdfFormat.N_QUADS):
+                if quad.graph_name not in names:
+                    raise RdfError(
+                        f"{shard}: expected quads in the graphs of {len(names)} documents, "
+                        f"got one in {quad.graph_name}"
+                    )
+                obj = quad.object
+                if isinstance(obj, ox.Literal) and not _keeps(
+                    quad.predicate.value, obj.datatype.value
+                ):
+                    next(_triples([quad], quad.graph_name))  # raises the refusal
+                yield quad
+        except (OSError, SyntaxError) as exc:
+            raise RdfError(f"cannot read shard {shard}: {_one_line(exc)}") from exc
+
+    def _bulk_add(self, quads: list[ox.Quad], records: list[ox.Quad]) -> None:
+        """Add document graphs' quads, each also to the union, and then ``records`` to the
+        metadata graph, with one pyoxigraph bulk load (see the module docstring for why the
+        records come last)."""
+        self._check_writable()
+        union = (ox.Quad(q.subject, q.predicate, q.object) for q in quads)
+        if records:
+            records = [ox.Quad(_META, _BASE_IRI, ox.Literal(self.base_iri), _META), *records]
+        try:
+            self.store.bulk_extend(itertools.chain(quads, union, records))
+        except OSError as exc:
+            raise OutputError(f"cannot write to store {self.path}: {_one_line(exc)}") from exc
+        if records:
+            self._base = self.base_iri
+
+    def _repair(self) -> None:
+        """Retract the document graphs that no record owns: what a bulk load cut short left
+        behind (``bulk_load_documents``, a ``DocumentWriter`` batch). Their documents have no
+        recorded hash, so the next build processes them again. Once per writable opening."""
+        if self._repaired:
+            return
+        self._check_writable()
+        owned = set(self._meta_values(_DOCUMENT_ID))
+        orphans = [g for g in self.store.named_graphs() if g != _META and g not in owned]
+        if orphans:
+            meta = f"<{META_GRAPH}>"
+            self._update(" ;\n".join(_RETRACT.format(g=f"<{g.value}>", meta=meta) for g in orphans))
+        self._repaired = True
 
     def _retract(self, doc_ids: Iterable[str]) -> None:
         """Retract several documents in one transaction."""
         self._check_writable()
         minter = IriMinter(self.base_iri)
         graphs = [f"<{minter.graph(doc_id)}>" for doc_id in doc_ids]
-        self._update(" ;\n".join(_RETRACT.format(g=g, meta=f"<{META_GRAPH}>") for g in graphs))
+        if graphs:
+            meta = f"<{META_GRAPH}>"
+            self._update(" ;\n".join(_RETRACT.format(g=g, meta=meta) for g in graphs))
 
     def _update(self, request: str) -> None:
         try:
             self.store.update(request)
+            self._unflushed += len(request)
+            if self._unflushed >= _FLUSH_BYTES:
+                self._unflushed = 0
+                self.store.flush()
         except (OSError, RuntimeError, SyntaxError, ValueError) as exc:
             raise OutputError(f"cannot write to store {self.path}: {exc}") from exc
 
@@ -377,6 +476,76 @@ class GraphStore:
     def _meta_values(self, predicate: ox.NamedNode) -> dict[ox.NamedNode, str]:
         quads = self.store.quads_for_pattern(None, predicate, None, _META)
         return {quad.subject: quad.object.value for quad in quads}
+
+
+class DocumentWriter:
+    """Writes a build's documents into a store, in as few commits as keep each one whole.
+
+    A new document whose writes only add (its graph, its union share, its record and what
+    resolving it taught, no entry the store already holds) waits in a batch, written with
+    one bulk load (``GraphStore._bulk_add``) once it holds ``batch_quads`` quads, before any
+    other write, and when the writer closes: also when the build fails, so the documents
+    finished before a failure are kept; a killed build loses at most the batch. A changed
+    document, or one that re-teaches an entry of the resolution memory, is written on its
+    own in one transaction (``GraphStore._write``), after the batch, so that writes keep
+    their order. Opening a writer first repairs what an interrupted bulk load left.
+    """
+
+    def __init__(self, store: GraphStore, batch_quads: int = BATCH_QUADS) -> None:
+        store._repair()
+        self._store = store
+        self._batch_quads = batch_quads
+        self._minter = IriMinter(store.base_iri)
+        self._recorded = set(store.documents())
+        entities, aliases = store._memory()
+        self._entity_keys = set(entities)
+        self._alias_names = set(aliases)
+        self._quads: list[ox.Quad] = []
+        self._records: list[ox.Quad] = []
+
+    def __enter__(self) -> DocumentWriter:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.commit()
+
+    def write(
+        self,
+        doc_id: str,
+        graph: Graph | Iterable[ox.Quad],
+        content_hash: str,
+        *,
+        entities: Mapping[str, tuple[str, str]] | None = None,
+        aliases: Mapping[str, str] | None = None,
+    ) -> None:
+        """``GraphStore.replace_document`` with what resolving the document taught, batched
+        when it only adds; refused quads (``RdfError``) leave the batch as it was."""
+        if not isinstance(content_hash, str) or not content_hash:
+            raise ValueError(f"expected a content hash string, got {content_hash!r}")
+        entities, aliases = entities or {}, aliases or {}
+        if (
+            doc_id in self._recorded
+            or not self._entity_keys.isdisjoint(entities)
+            or not self._alias_names.isdisjoint(aliases)
+        ):
+            self.commit()
+            self._store._write(doc_id, graph, content_hash, entities=entities, aliases=aliases)
+        else:
+            name = ox.NamedNode(self._minter.graph(doc_id))
+            self._quads += [ox.Quad(s, p, o, name) for s, p, o in _triples(graph, name)]
+            self._records += _record_quads(name, doc_id, content_hash, entities, aliases)
+        self._recorded.add(doc_id)
+        self._entity_keys.update(entities)
+        self._alias_names.update(aliases)
+        if len(self._quads) >= self._batch_quads:
+            self.commit()
+
+    def commit(self) -> None:
+        """Write the batch now (nothing when it is empty)."""
+        quads, records = self._quads, self._records
+        self._quads, self._records = [], []
+        if records:
+            self._store._bulk_add(quads, records)
 
 
 def is_store(path: Path) -> bool:
@@ -528,6 +697,30 @@ def _memory_entries(
     return replaced, triples
 
 
+def _record_quads(
+    name: ox.NamedNode,
+    doc_id: str,
+    content_hash: str,
+    entities: Mapping[str, tuple[str, str]],
+    aliases: Mapping[str, str],
+) -> list[ox.Quad]:
+    """A new document's records as quads of the metadata graph: what ``_write`` inserts."""
+    quads = [
+        ox.Quad(name, _DOCUMENT_ID, ox.Literal(doc_id), _META),
+        ox.Quad(name, _BUILD_HASH, ox.Literal(content_hash), _META),
+    ]
+    for key, (kind, label) in entities.items():
+        entry = ox.NamedNode(f"{META_GRAPH}#entity-{_digest(key)}")
+        quads.append(ox.Quad(entry, _ENTITY_KEY, ox.Literal(key), _META))
+        quads.append(ox.Quad(entry, _ENTITY_KIND, ox.Literal(kind), _META))
+        quads.append(ox.Quad(entry, _ENTITY_LABEL, ox.Literal(label), _META))
+    for alias, parent in aliases.items():
+        entry = ox.NamedNode(f"{META_GRAPH}#alias-{_digest(alias)}")
+        quads.append(ox.Quad(entry, _ALIAS_NAME, ox.Literal(alias), _META))
+        quads.append(ox.Quad(entry, _ALIAS_PARENT, ox.Literal(parent), _META))
+    return quads
+
+
 def _string(text: str) -> str:
     """A string literal in N-Triples (and so SPARQL) syntax, escaped by pyoxigraph."""
     return str(ox.Literal(text))
@@ -639,13 +832,26 @@ def _open_writable(path: Path) -> ox.Store:
         raise InputError(f"cannot open store {path}: {_one_line(exc)}") from exc
 
 
-def _open_read_only(path: Path) -> ox.Store:
+def _open_read_only(path: Path) -> tuple[ox.Store, int | None]:
+    """The latest published snapshot and the descriptor of its shared lock; the database
+    itself (no lock) only in a store without snapshots that no writer is building."""
+    from kg.snapshot import open_latest
+
+    latest = open_latest(path)
+    if latest is not None:
+        return latest
     database = path / DATABASE
+    writer = _writer_active(path)
+    if writer is not None:
+        raise StoreLockedError(
+            f"{path} is being built by kg process (pid {writer}) and has no snapshot for "
+            "readers yet; query it when that build has finished"
+        )
     if not (database / "CURRENT").is_file():
         raise InputError(f"{path}: the store has no database yet; build into it first")
     for attempt in range(_READ_ONLY_ATTEMPTS):
         try:
-            return ox.Store.read_only(str(database))
+            return ox.Store.read_only(str(database)), None
         except (OSError, RuntimeError) as exc:
             writer = _writer_active(path)
             if writer is None:

@@ -28,6 +28,10 @@ def serve(
     ] = 10_000,
 ) -> None:
     """Serve SOURCE at http://HOST:PORT/: a SPARQL 1.1 endpoint (/sparql) and a query page (/)."""
+    import logging
+
     from kg.server import serve as run_server
 
+    # killed and crashed query workers, one line each on stderr, for whoever runs the server
+    logging.basicConfig(level=logging.WARNING, format="kg serve: %(message)s")
     run_server(source, host=host, port=port, timeout=timeout, max_rows=max_rows)

@@ -16,6 +16,11 @@ each runs under a time limit (in a killable worker process when the app has a
 says so in ``X-KG-Truncated`` / ``X-KG-Row-Limit`` / ``X-KG-Row-Count`` (and in the body where
 the format allows); ``X-KG-Byte-Limit`` gives the byte cap. The app
 needs no socket: tests call it with a WSGI environ.
+
+A store folder is followed: each request reads the store's latest published snapshot
+(``kg.snapshot.Following``), so a build that finishes while the app serves is answered from the
+next request on, without a restart, and a query that started on the previous build finishes on
+it.
 """
 
 from __future__ import annotations
@@ -44,9 +49,10 @@ from kg.server.backend import (
     check_selection,
     prepare,
 )
-from kg.server.protocol import HttpError, parse_params, read_query_request
+from kg.server.protocol import HttpError, SparqlRequest, parse_params, read_query_request
 from kg.server.results import GRAPH_TYPES, RESULT_TYPES, Body, negotiate, serialise
 from kg.server.runner import QueryRunner, QueryTimeout, ServerBusy
+from kg.snapshot import Following, Lease
 from kg.vocab import PREFIXES
 
 if TYPE_CHECKING:
@@ -74,6 +80,15 @@ StartResponse = Callable[[str, list[tuple[str, str]]], object]
 
 
 @dataclass(frozen=True, slots=True)
+class _View:
+    """A source as requests query it: its backend and the graphs a query may name."""
+
+    source: object
+    backend: Backend
+    graph_names: set[str]
+
+
+@dataclass(frozen=True, slots=True)
 class Response:
     status: int
     body: bytes
@@ -82,7 +97,8 @@ class Response:
 
 
 class KgApp:
-    """A WSGI app answering queries over one read-only source (an rdflib Dataset or a store)."""
+    """A WSGI app answering queries over one read-only source (an rdflib Dataset or a store,
+    whose newly published builds it follows; ``close`` it to close what it opened)."""
 
     def __init__(
         self,
@@ -107,6 +123,12 @@ class KgApp:
         self.max_body = max_body
         self.max_bytes = max_bytes
         self.pool = pool  # worker processes: a query over its time is killed, not abandoned
+        self._following = _follow(source)
+
+    def close(self) -> None:
+        """Close the snapshots the app opened to follow a store. Idempotent."""
+        if self._following is not None:
+            self._following.close()
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
         try:
@@ -147,10 +169,14 @@ class KgApp:
 
     def sparql(self, environ: dict) -> Response:
         request = read_query_request(environ, self.max_body)
+        with self._lease() as lease:
+            return self._sparql(request, lease, environ)
+
+    def _sparql(self, request: SparqlRequest, lease: Lease[_View], environ: dict) -> Response:
         try:
-            prepared = prepare(request.query, self.graph_names)
+            prepared = prepare(request.query, lease.value.graph_names)
             if request.selection is not None:
-                check_selection(request.selection, self.graph_names)
+                check_selection(request.selection, lease.value.graph_names)
         except QueryError as exc:
             raise HttpError(400, str(exc)) from None
         offered = GRAPH_TYPES if prepared.is_graph else RESULT_TYPES
@@ -168,9 +194,10 @@ class KgApp:
                 )
             else:
                 result = self._run(
-                    lambda cancel: self.backend.execute(
+                    lease.share(),
+                    lambda view, cancel: view.backend.execute(
                         prepared, request.selection, self.max_rows, cancel
-                    )
+                    ),
                 )
         except QueryError as exc:  # the engine failed while evaluating
             raise HttpError(400, str(exc)) from None
@@ -215,7 +242,10 @@ class KgApp:
             if self.pool is not None:
                 result: QueryResult = self._pooled("run_named_call", name, given)
             else:
-                result = self._run(lambda _cancel: run_named(self.source, name, given))
+                with self._lease() as lease:
+                    result = self._run(
+                        lease.share(), lambda view, _cancel: run_named(view.source, name, given)
+                    )
         except UnknownQueryError as exc:
             raise HttpError(404, str(exc)) from None
         except (ParameterError, QueryError) as exc:
@@ -234,12 +264,28 @@ class KgApp:
 
     # --- shared ---------------------------------------------------------------------------
 
-    def _run(self, work: Callable[[threading.Event], T]) -> T:
+    def _lease(self) -> Lease[_View]:
+        """The view a request queries: the followed store's latest, else the given source."""
+        if self._following is not None:
+            return self._following.lease()
+        return Following.fixed(_View(self.source, self.backend, self.graph_names)).lease()
+
+    def _run(self, lease: Lease[_View], work: Callable[[_View, threading.Event], T]) -> T:
+        """``work`` on the lease's view under the time limit. The work releases the lease
+        when it ends, which may be after the request gave up on it."""
+
+        def leased(cancel: threading.Event) -> T:
+            try:
+                return work(lease.value, cancel)
+            finally:
+                lease.release()
+
         try:
-            return self.runner.run(work)
+            return self.runner.run(leased)
         except QueryTimeout as exc:
             raise HttpError(503, str(exc)) from None
         except ServerBusy as exc:  # worth retrying: slots free up as workers end
+            lease.release()  # the work never started
             raise HttpError(503, str(exc), (("Retry-After", "5"),)) from None
 
     def _pooled(self, function: str, *args: object) -> T:
@@ -260,6 +306,22 @@ class KgApp:
             ("X-KG-Row-Limit", str(self.max_rows)),
             ("X-KG-Row-Count", str(count)),
         )
+
+
+def _follow(source: object) -> Following[_View] | None:
+    """For a store read from its snapshots: a view of its latest one, reopened as builds
+    publish new ones."""
+    from kg.store import GraphStore, open_source
+
+    if not (isinstance(source, GraphStore) and source.read_only):
+        return None
+    path = source.path
+    return Following(path, lambda: _view(open_source(path)), lambda view: view.source.close())
+
+
+def _view(source: object) -> _View:
+    backend = backend_for(source)
+    return _View(source, backend, backend.graph_names())
 
 
 def backend_for(source: object) -> Backend:

@@ -79,7 +79,7 @@ def serve(
     ``timeout`` is killed and its worker replaced while the others keep answering."""
     announce = announce or _print
     source = open_graph(source_path)
-    pool = None
+    pool = app = None
     try:
         from kg.sandbox import QueryPool  # imports kg.server: not at module level
 
@@ -92,6 +92,8 @@ def serve(
             announce(f"kg: warning: listening on {host}; the endpoint has no authentication")
         _serve_until_interrupted(server)
     finally:
+        if app is not None:
+            app.close()  # the snapshots it opened to follow a store
         if pool is not None:
             pool.close()
         close = getattr(source, "close", None)  # a store: release RocksDB

@@ -1,0 +1,162 @@
+"""Batched writes (``kg.store.DocumentWriter``) and bulk loads: the store they leave equals the
+one that one transaction per document leaves, a changed document is still replaced whole,
+and what a bulk load cut short leaves is repaired by the next writer."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from rdflib import Literal, URIRef
+from rdflib.namespace import XSD
+
+from kg.errors import RdfError
+from kg.store import META_GRAPH, DocumentWriter, GraphStore, to_oxigraph
+from tests.test_store import BASE, INTERPOL, doc_graph, graph_of, union
+
+DOCS = {
+    "alpha": ("INTERPOL", "Europol"),
+    "beta": ("INTERPOL", "AFRIPOL"),
+    "gamma": ("ASEANAPOL",),
+    "delta": ("Europol", "ASEANAPOL"),
+}
+
+
+def everything(store: GraphStore) -> set[tuple[str, str, str, str]]:
+    """Every quad, the union and the metadata graph included."""
+    return {tuple(str(term) for term in quad) for quad in store.store}
+
+
+def per_document(tmp_path: Path) -> set[tuple[str, str, str, str]]:
+    """The store that one transaction per document (``replace_document``) leaves."""
+    with GraphStore.open(tmp_path / "one-by-one", create=True) as store:
+        for doc_id, labels in DOCS.items():
+            store.replace_document(doc_id, doc_graph(doc_id, *labels), f"hash-{doc_id}")
+        return everything(store)
+
+
+@pytest.mark.parametrize("batch_quads", [1, 7, 10_000])
+def test_batched_writes_leave_what_one_transaction_per_document_leaves(
+    tmp_path: Path, batch_quads: int
+) -> None:
+    with GraphStore.open(tmp_path / "batched", create=True) as store:
+        with DocumentWriter(store, batch_quads) as writer:
+            for doc_id, labels in DOCS.items():
+                writer.write(doc_id, doc_graph(doc_id, *labels), f"hash-{doc_id}")
+        assert everything(store) == per_document(tmp_path)
+        assert sorted(union(store)) == sorted(set(union(store)))
+
+
+def test_nothing_is_written_before_the_batch_is_full_or_the_writer_closes(
+    tmp_path: Path,
+) -> None:
+    with GraphStore.open(tmp_path / "store", create=True) as store:
+        with store.writer() as writer:
+            writer.write("alpha", doc_graph("alpha", "INTERPOL"), "a")
+            assert store.documents() == {}
+        assert store.documents() == {"alpha": "a"}
+
+
+def test_a_build_that_fails_keeps_the_documents_finished_before_the_failure(
+    tmp_path: Path,
+) -> None:
+    with GraphStore.open(tmp_path / "store", create=True) as store:
+        with pytest.raises(KeyboardInterrupt), store.writer() as writer:
+            writer.write("alpha", doc_graph("alpha", "INTERPOL"), "a")
+            raise KeyboardInterrupt
+        assert store.documents() == {"alpha": "a"}
+        assert graph_of(store, "alpha") == set(doc_graph("alpha", "INTERPOL"))
+
+
+def test_a_refused_document_leaves_the_batch_as_it_was(tmp_path: Path) -> None:
+    bad = doc_graph("beta", "Europol")
+    bad.add((INTERPOL, URIRef(f"{BASE}ontology#memberCount"), Literal("7", datatype=XSD.int)))
+    with GraphStore.open(tmp_path / "store", create=True) as store:
+        with store.writer() as writer:
+            writer.write("alpha", doc_graph("alpha", "INTERPOL"), "a")
+            with pytest.raises(RdfError, match="another datatype"):
+                writer.write("beta", bad, "b")
+        assert store.documents() == {"alpha": "a"}
+        assert store.quad_count() == len(doc_graph("alpha", "INTERPOL"))
+
+
+def test_a_changed_document_replaces_its_graph_and_keeps_union_triples_others_state(
+    tmp_path: Path,
+) -> None:
+    with GraphStore.open(tmp_path / "store", create=True) as store:
+        with store.writer() as writer:
+            writer.write("alpha", doc_graph("alpha", "INTERPOL", "Europol"), "a1")
+            writer.write("beta", doc_graph("beta", "INTERPOL"), "b")
+            writer.write("alpha", doc_graph("alpha", "AFRIPOL"), "a2")  # same build, changed
+        assert store.documents() == {"alpha": "a2", "beta": "b"}
+        assert graph_of(store, "alpha") == set(doc_graph("alpha", "AFRIPOL"))
+        subjects = {s for s, _, _ in union(store)}
+        assert str(INTERPOL) in subjects  # beta still states it
+        assert f"{BASE}id/org/europol" not in subjects
+
+
+def test_an_alias_taught_again_replaces_its_entry_instead_of_adding_one(
+    tmp_path: Path,
+) -> None:
+    with GraphStore.open(tmp_path / "store", create=True) as store:
+        with store.writer() as writer:
+            writer.write("alpha", doc_graph("alpha"), "a", aliases={"Op Lion": "Op Sun"})
+            writer.write("beta", doc_graph("beta"), "b", aliases={"Op Lion": "Op Moon"})
+            writer.write("gamma", doc_graph("gamma"), "c", entities={"x": ("Person", "X")})
+        assert store._memory() == ({"x": ("Person", "X")}, {"Op Lion": "Op Moon"})
+
+
+def test_graphs_a_bulk_load_left_without_records_are_retracted_by_the_next_writer(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "store"
+    with GraphStore.open(folder, create=True) as store:
+        store.replace_document("alpha", doc_graph("alpha", "INTERPOL"), "a")
+        kept = everything(store)
+        # a load cut short after the graphs and their union share, before the records
+        name = ox.NamedNode(f"{BASE}graph/beta")
+        quads = [
+            ox.Quad(*map(to_oxigraph, triple), name)
+            for triple in doc_graph("beta", "INTERPOL", "Europol")
+        ]
+        union_share = (ox.Quad(q.subject, q.predicate, q.object) for q in quads)
+        store.store.bulk_extend(itertools.chain(quads, union_share))
+        assert store.documents() == {"alpha": "a"}
+        assert name in set(store.store.named_graphs())
+    with GraphStore.open(folder) as store:
+        with store.writer():
+            pass
+        assert everything(store) == kept
+
+
+def test_bulk_load_documents_equals_one_transaction_per_document(tmp_path: Path) -> None:
+    shard = tmp_path / "shard.nq"
+    quads = [
+        ox.Quad(*map(to_oxigraph, triple), ox.NamedNode(f"{BASE}graph/{doc_id}"))
+        for doc_id, labels in DOCS.items()
+        for triple in doc_graph(doc_id, *labels)
+    ]
+    shard.write_bytes(ox.serialize(quads, format=ox.RdfFormat.N_QUADS))
+    hashes = {doc_id: f"hash-{doc_id}" for doc_id in DOCS}
+    with GraphStore.open(tmp_path / "bulk", create=True) as store:
+        assert store.bulk_load_documents(shard, hashes) == len(quads)
+        assert everything(store) == per_document(tmp_path)
+
+
+def test_bulk_load_documents_refuses_a_shard_before_changing_anything(tmp_path: Path) -> None:
+    shard = tmp_path / "shard.nq"
+    shard.write_text(
+        f'<{BASE}id/x> <{BASE}ontology#count> "7"^^<{XSD.int}> <{BASE}graph/alpha> .\n',
+        encoding="utf-8",
+    )
+    with GraphStore.open(tmp_path / "store", create=True) as store:
+        store.replace_document("alpha", doc_graph("alpha", "INTERPOL"), "a")
+        before = everything(store)
+        with pytest.raises(RdfError, match="another datatype"):
+            store.bulk_load_documents(shard, {"alpha": "a2"})
+        shard.write_text(f"<{BASE}id/x> <{BASE}p> <{BASE}o> <{META_GRAPH}> .\n", "utf-8")
+        with pytest.raises(RdfError, match="expected quads in the graphs of 1 documents"):
+            store.bulk_load_documents(shard, {"alpha": "a2"})
+        assert everything(store) == before
