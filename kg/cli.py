@@ -28,6 +28,7 @@ from kg.commands.validate import (
     extra_ontology,
 )
 from kg.errors import KgError, OutputError, ParameterError, QueryError
+from kg.workers import DEFAULT_DOC_TIMEOUT
 
 app = typer.Typer(
     add_completion=False,
@@ -83,8 +84,18 @@ def build(
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     processes: Annotated[
-        int, typer.Option("--processes", "-j", min=1, help="Parse in N processes (spaCy).")
+        int, typer.Option("--processes", "-j", min=1, help="Parse in N worker processes.")
     ] = 1,
+    doc_timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--doc-timeout",
+            min=0,
+            help=f"Seconds a document may take to parse (default {DEFAULT_DOC_TIMEOUT:g}); one "
+            "that takes longer is stopped, left out and listed in the quarantine file. "
+            "0: no limit (and -j 1 parses in kg's own process).",
+        ),
+    ] = None,
     engine: Annotated[
         str, typer.Option(help="local, or dask: parse on a Dask cluster (needs --store).")
     ] = "local",
@@ -104,7 +115,7 @@ def build(
     ] = None,
 ) -> None:
     """Build the graph of INPUTS into OUTPUT or a --store (one named graph per document)."""
-    from kg.pipeline import build_file, build_store
+    from kg.pipeline import QUARANTINE_FILE, build_file, build_store, quarantine_path
     from kg.rdfio import format_for, output_lock
 
     if (output is None) == (store is None):
@@ -113,7 +124,10 @@ def build(
         fail(f"--engine expects local or dask, got {engine!r}", 2)
     if engine == "dask" and store is None:
         fail("--engine dask builds into a --store DIR only", 2)
+    if engine == "dask" and doc_timeout is not None:
+        fail("--doc-timeout applies to --engine local", 2)
     common = {"model": model, "base_iri": base_iri, "strict": strict}
+    budget = {"processes": processes, "doc_timeout": _budget(doc_timeout)}
     if store is not None:
         if fmt is not None:
             fail("--format applies to -o/--output files, not to --store", 2)
@@ -144,7 +158,8 @@ def build(
             f"updated {store}",
             quiet,
             prune=prune,
-            processes=processes,
+            quarantine_file=store / QUARANTINE_FILE,
+            **budget,
             **common,
         )
         return
@@ -160,16 +175,30 @@ def build(
             (output, fmt_name.name),
             f"wrote {output}",
             quiet,
-            processes=processes,
+            quarantine_file=quarantine_path(output),
+            **budget,
             **common,
         )
 
 
+def _budget(doc_timeout: float | None) -> float | None:
+    """``--doc-timeout``: the default budget when not given, none for 0."""
+    if doc_timeout is None:
+        return DEFAULT_DOC_TIMEOUT
+    return doc_timeout or None
+
+
 def _run_build(
-    builder, inputs: list[str], targets: tuple, done: str, quiet: bool, **options: object
+    builder,
+    inputs: list[str],
+    targets: tuple,
+    done: str,
+    quiet: bool,
+    quarantine_file: Path | None = None,
+    **options: object,
 ) -> None:
-    """Run one of the pipeline's builders with a progress bar, then report skipped documents
-    and the one-line summary."""
+    """Run one of the pipeline's builders with a progress bar, then report skipped and
+    quarantined documents and the one-line summary."""
     from kg.pipeline import BuildReport
     from kg.sources import count_inputs
 
@@ -178,6 +207,11 @@ def _run_build(
         builder(inputs, *targets, report=report, on_document=lambda _doc: bar.update(1), **options)
     for reason, _ in report.skipped:
         typer.echo(f"kg: skipped: {reason}", err=True)
+    for record in report.quarantined:
+        where = f"; listed in {quarantine_file}" if quarantine_file else ""
+        typer.echo(
+            f"kg: quarantined: {record.id} ({record.reason}: {record.detail}){where}", err=True
+        )
     typer.echo(f"kg: {done}: {report.summary()}", err=True)
 
 

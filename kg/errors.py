@@ -4,7 +4,8 @@
     ├── InputError (ValueError)          a document or input path kg cannot read
     │   ├── EmptyInputError              nothing to read: empty file, whitespace only
     │   ├── DecodingError                bytes that are not the text they claim to be
-    │   └── UnsupportedFormatError       an extension or format name kg does not know
+    │   ├── UnsupportedFormatError       an extension or format name kg does not know
+    │   └── DocumentQuarantinedError     a document that overran its time budget (strict build)
     ├── ModelError (RuntimeError)        no spaCy pipeline could be loaded
     ├── RuleError (ValueError)           a rule or gazetteer data file is malformed
     ├── RdfError (ValueError)            RDF that cannot be parsed or written
@@ -38,6 +39,11 @@ class DecodingError(InputError):
 
 class UnsupportedFormatError(InputError):
     """A file extension or format name kg does not handle."""
+
+
+class DocumentQuarantinedError(InputError):
+    """A document whose reading overran the time budget or killed its worker process, in a
+    strict build (otherwise it is quarantined and the build goes on; ``kg.workers``)."""
 
 
 class ModelError(KgError, RuntimeError):

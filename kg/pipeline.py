@@ -22,13 +22,16 @@ from typing import BinaryIO
 
 from rdflib import Dataset, Literal, URIRef
 
-from kg.errors import InputError, KgError, OutputError
+from kg.errors import DocumentQuarantinedError, InputError, KgError, OutputError
 from kg.records import Document, DocumentFacts, Entity, EntityKind, Resolution
+from kg.workers import Quarantine
 
 DEFAULT_BATCH_SIZE = 32
 ZONE_SIZE = 256
 """Documents parsed inside one ``nlp.memory_zone()``: the strings their Docs add to the
 vocabulary are freed when the zone ends, so a long build's memory stays flat."""
+QUARANTINE_FILE = "quarantine.jsonl"
+"""A store build lists its quarantined documents in this file of the store folder."""
 STREAMED_FORMATS = frozenset({"turtle", "trig", "nquads", "ntriples"})
 """File formats ``build_file`` writes document by document through pyoxigraph's serialiser,
 never holding the graph; the others go through an rdflib ``Dataset``."""
@@ -50,6 +53,9 @@ class BuildReport:
     """Store builds: documents the inputs no longer hold, removed (``prune``)."""
     incremental: bool = False
     """A store build: the summary then gives unchanged and removed documents too."""
+    quarantined: list[Quarantine] = field(default_factory=list)
+    """Documents left out because reading them overran the budget or killed the worker
+    (``kg.workers``); also written to the quarantine file next to the output."""
 
     def summary(self) -> str:
         by_type = ", ".join(f"{n} {family}" for family, n in sorted(self.facts.items()))
@@ -57,6 +63,11 @@ class BuildReport:
         documents = f"{self.documents} documents"
         if self.incremental:
             documents += f" processed, {self.unchanged} unchanged, {self.removed} removed"
+        if self.quarantined:
+            reasons = Counter(record.reason for record in self.quarantined)
+            why = ", ".join(f"{n} {reason}" for reason, n in sorted(reasons.items()))
+            why = why if len(reasons) > 1 else next(iter(reasons))  # "2 quarantined (timeout)"
+            skipped += f", {len(self.quarantined)} quarantined ({why})"
         return (
             f"{documents}{skipped}; {sum(self.facts.values())} facts"
             f" ({by_type or 'none'}); {self.triples} triples; {self.seconds:.1f} s"
@@ -149,24 +160,42 @@ def extract_documents(
     batch_size: int = DEFAULT_BATCH_SIZE,
     processes: int = 1,
     on_document: Callable[[Document], None] | None = None,
+    doc_timeout: float | None = None,
+    on_quarantine: Callable[[Quarantine], None] | None = None,
 ) -> Iterator[DocumentFacts]:
     """Parse and read facts from each document, in order, streaming.
 
-    ``processes`` > 1 parses in that many worker processes (spaCy's ``n_process``); the
-    facts are read here, in order, so the records are the same. Every ``ZONE_SIZE``
-    documents run in their own ``nlp.memory_zone()``: only plain records leave it."""
+    With ``processes`` > 1 or a ``doc_timeout`` (seconds per document), kg's own worker
+    processes parse and read (``kg.workers.WorkerPool``): a document that overruns the
+    budget or kills its worker is left out and passed to ``on_quarantine`` instead. Without
+    either, this process does it, every ``ZONE_SIZE`` documents in their own
+    ``nlp.memory_zone()``: no process to start, which keeps small library builds (and tests
+    that hand kg a loaded pipeline) fast, but nothing can stop a runaway document."""
+    if processes < 1:
+        raise ValueError(f"expected at least 1 process, got {processes}")
+    if processes > 1 or doc_timeout is not None:
+        from kg.workers import WorkerPool
+
+        with WorkerPool(
+            model, processes=processes, doc_timeout=doc_timeout, batch_size=batch_size
+        ) as pool:
+            for document, outcome in pool.run(documents):
+                if not isinstance(outcome, Quarantine):
+                    yield outcome
+                elif on_quarantine is not None:
+                    on_quarantine(outcome)
+                if on_document is not None:
+                    on_document(document)
+        return
     from kg.extract import Extractor
     from kg.nlp import load_pipeline
 
-    if processes < 1:
-        raise ValueError(f"expected at least 1 process, got {processes}")
     nlp = load_pipeline(model)
     extractor = Extractor(nlp)
     pairs = ((doc.text, doc) for doc in documents)
-    while chunk := list(itertools.islice(pairs, ZONE_SIZE * processes)):
+    while chunk := list(itertools.islice(pairs, ZONE_SIZE)):
         with nlp.memory_zone():
-            parsed = nlp.pipe(chunk, as_tuples=True, batch_size=batch_size, n_process=processes)
-            for spacy_doc, document in parsed:
+            for spacy_doc, document in nlp.pipe(chunk, as_tuples=True, batch_size=batch_size):
                 yield extractor.extract(document, spacy_doc)
                 if on_document is not None:
                     on_document(document)
@@ -181,12 +210,15 @@ def build_dataset(
     on_document: Callable[[Document], None] | None = None,
     strict: bool = False,
     processes: int = 1,
+    doc_timeout: float | None = None,
 ) -> Dataset:
     """Build the graph of every document under ``inputs``.
 
     Unreadable documents (empty, undecodable, bad JSONL lines) are skipped and listed in
     ``report.skipped``, unless ``strict``, where the first one raises. When nothing at all
-    could be read, ``InputError`` says so.
+    could be read, ``InputError`` says so. A document that overruns ``doc_timeout`` seconds
+    or kills its worker (``extract_documents``) is left out and listed in
+    ``report.quarantined``, unless ``strict``, where it raises ``DocumentQuarantinedError``.
     """
     from kg.iri import IriMinter
     from kg.rdf import document_graph, new_dataset
@@ -198,7 +230,14 @@ def build_dataset(
     documents = read_documents([str(p) for p in inputs], on_error=_skipper(report, strict))
     resolver = DocumentResolver()
     dataset = new_dataset()
-    items = extract_documents(documents, model=model, processes=processes, on_document=on_document)
+    items = extract_documents(
+        documents,
+        model=model,
+        processes=processes,
+        on_document=on_document,
+        doc_timeout=doc_timeout,
+        on_quarantine=_quarantiner(report, strict),
+    )
     for item in items:
         resolution, _ = resolver.resolve(item)
         document_graph(item, resolution, minter, dataset)
@@ -222,14 +261,17 @@ def build_store(
     strict: bool = False,
     prune: bool = False,
     processes: int = 1,
+    doc_timeout: float | None = None,
 ) -> BuildReport:
     """Build the documents under ``inputs`` into the store at ``store_path`` (made when
     missing), incrementally.
 
     A document whose ``content_hash`` the store already records is left as it is, without
-    being parsed, and counted ``unchanged``; a new or changed one is processed and its
-    graph written in one transaction as soon as it is ready, so an interrupted build keeps
-    every document written before it and nothing of the one it was writing. With ``prune``,
+    being parsed, and counted ``unchanged``; a new or changed one is processed and written
+    through a ``kg.store.DocumentWriter``: new documents in batches of one bulk load each, a
+    changed one in a transaction of its own, so every document is written whole or not at
+    all; a build that fails keeps every document finished before the failure, and one that
+    is killed loses at most the batch it was gathering. With ``prune``,
     documents the store holds that the inputs no longer yield (deleted files, and files that
     could not be read this time) are removed. The inputs are checked, and the first document
     read, before the store is opened: a bad input changes nothing. A store keeps the base IRI
@@ -238,6 +280,7 @@ def build_store(
     from kg.rdf import document_triples
     from kg.sources import read_documents
     from kg.store import GraphStore
+    from kg.workers import write_quarantine
 
     report = report if report is not None else BuildReport()
     report.incremental = True
@@ -248,6 +291,7 @@ def build_store(
         raise _nothing_read(report)
     with GraphStore.open(store_path, create=True) as store:
         minter = store._bind_base(base_iri)
+        store._repair()  # graphs a killed bulk load left without a record
         known = store.documents()
         seen: set[str] = set()
         hashes: dict[str, str] = {}
@@ -269,23 +313,27 @@ def build_store(
                 model=model,
                 processes=processes,
                 on_document=on_document,
+                doc_timeout=doc_timeout,
+                on_quarantine=_quarantiner(report, strict),
             )
-            for item in items:
-                resolution, learnt = resolver.resolve(item)
-                graph = _as_quads(document_triples(item, resolution, minter))
-                digest = hashes.pop(item.document.id)
-                store._write(
-                    item.document.id,
-                    graph,
-                    digest,
-                    entities=learnt.entities,
-                    aliases=learnt.aliases,
-                )
-                report.documents += 1
-                report.facts.update(fact.family for fact in item.facts)
+            with store.writer() as writer:
+                for item in items:
+                    resolution, learnt = resolver.resolve(item)
+                    graph = _as_quads(document_triples(item, resolution, minter))
+                    digest = hashes.pop(item.document.id)
+                    writer.write(
+                        item.document.id,
+                        graph,
+                        digest,
+                        entities=learnt.entities,
+                        aliases=learnt.aliases,
+                    )
+                    report.documents += 1
+                    report.facts.update(fact.family for fact in item.facts)
         if prune:
             retract_gone(store, known, seen, report)
         report.triples = store.quad_count()
+        write_quarantine(Path(store_path) / QUARANTINE_FILE, report.quarantined)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -330,6 +378,7 @@ def build_file(
     on_document: Callable[[Document], None] | None = None,
     strict: bool = False,
     processes: int = 1,
+    doc_timeout: float | None = None,
 ) -> BuildReport:
     """Build the documents under ``inputs`` into the graph file ``output`` (atomically).
 
@@ -337,15 +386,20 @@ def build_file(
     N-Triples are written one document at a time through pyoxigraph's serialiser: rdflib's
     store and serialisers cost more than parsing the text. The triple formats hold the
     union, each triple once (a set of 16-byte digests of the triples written so far).
+    Quarantined documents are listed in ``OUTPUT.quarantine.jsonl`` (``quarantine_path``),
+    which is removed when there are none.
     """
     from kg.rdfio import atomic_write, format_for, write_dataset
+    from kg.workers import write_quarantine
 
     rdf_format = format_for(output, fmt)
     report = report if report is not None else BuildReport()
     options = {"model": model, "base_iri": base_iri, "report": report}
     options |= {"on_document": on_document, "strict": strict, "processes": processes}
+    options |= {"doc_timeout": doc_timeout}
     if rdf_format.name not in STREAMED_FORMATS:
         write_dataset(build_dataset(inputs, **options), output, rdf_format.name)
+        write_quarantine(quarantine_path(output), report.quarantined)
         return report
     started = time.perf_counter()
     quads = _document_quads(inputs, **options)
@@ -364,6 +418,7 @@ def build_file(
         if failure:
             raise failure[0] from None
         raise
+    write_quarantine(quarantine_path(output), report.quarantined)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -377,6 +432,7 @@ def _document_quads(
     on_document: Callable[[Document], None] | None,
     strict: bool,
     processes: int,
+    doc_timeout: float | None,
 ) -> Iterator[tuple[URIRef, URIRef, URIRef | Literal, URIRef]]:
     """Each document's triples in its named graph, as ``build_dataset`` would write them."""
     from kg.iri import IriMinter
@@ -386,7 +442,14 @@ def _document_quads(
     minter = IriMinter(base_iri) if base_iri else IriMinter()
     documents = read_documents([str(p) for p in inputs], on_error=_skipper(report, strict))
     resolver = DocumentResolver()
-    items = extract_documents(documents, model=model, processes=processes, on_document=on_document)
+    items = extract_documents(
+        documents,
+        model=model,
+        processes=processes,
+        on_document=on_document,
+        doc_timeout=doc_timeout,
+        on_quarantine=_quarantiner(report, strict),
+    )
     for item in items:
         resolution, _ = resolver.resolve(item)
         graph = minter.graph(item.document.id)
@@ -468,6 +531,26 @@ def _skipper(report: BuildReport, strict: bool) -> Callable[[str, InputError], N
         report.skipped.append((str(error), type(error).__name__))
 
     return skip
+
+
+def quarantine_path(output: str | Path) -> Path:
+    """Where a file build lists its quarantined documents: ``OUTPUT.quarantine.jsonl``."""
+    output = Path(output)
+    return output.with_name(output.name + ".quarantine.jsonl")
+
+
+def _quarantiner(report: BuildReport, strict: bool) -> Callable[[Quarantine], None]:
+    """The ``on_quarantine`` of ``extract_documents``: list a quarantined document, or raise."""
+
+    def quarantine(record: Quarantine) -> None:
+        if strict:
+            raise DocumentQuarantinedError(
+                f"{record.source or record.id}: document {record.id!r} was stopped "
+                f"({record.reason}: {record.detail}); a strict build stops there"
+            )
+        report.quarantined.append(record)
+
+    return quarantine
 
 
 def _nothing_read(report: BuildReport) -> InputError:
