@@ -18,7 +18,12 @@ A parameter binds the SPARQL variable of the same name (``?organisation``) to a 
 literal through the engine's initial bindings, never by editing the query text, so a value
 cannot inject SPARQL. An optional parameter that is not given leaves its variable unbound, so
 the questions test it as ``FILTER(IF(BOUND(?organisation), <match>, true))`` (IF rather than
-``!BOUND(...) || ...`` because rdflib evaluates every operand of ``||``). A bound variable is
+``!BOUND(...) || ...`` because rdflib evaluates every operand of ``||``), or, where it names
+the entity whose facts to read, as a group joined before the facts:
+``{ FILTER(!BOUND(?organisation)) } UNION { ?org <labels> ?name FILTER(BOUND(?organisation)
+&& <match>) }`` is one empty solution when the parameter is unbound and the entities it names
+when bound, so the store reads only their facts (a FILTER on each fact reads them all, and
+an EXISTS with a join inside costs pyoxigraph a scan on every row). A bound variable is
 bound everywhere in rdflib, so the questions use parameter variables only inside FILTERs; a
 result column that shares a parameter's name is projected from the entity's preferred label,
 so it shows the canonical name whatever spelling was asked for. Names match case-insensitively
@@ -57,7 +62,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import rdflib.plugins.sparql
 from pyparsing import ParseBaseException
-from rdflib import BNode, Dataset, Literal
+from rdflib import BNode, Dataset, Literal, URIRef, Variable
 from rdflib.plugins.sparql.parser import parseUpdate
 from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.plugins.sparql.processor import prepareQuery
@@ -150,7 +155,8 @@ class OxigraphEngine:
     graph as the union of all its graphs (``use_default_graph_as_union``, which repeats a
     triple that several graphs state). Before pyoxigraph sees a query, rdflib's parser
     runs the same checks as for ``RdflibEngine``: no update, no SERVICE, FROM only graphs
-    the store holds. Parameters are bound by ``bind_values``.
+    the store holds. Parameters are bound by ``bind_values``; values are read from
+    pyoxigraph's terms as ``_from_rdflib`` reads rdflib's (``_oxigraph_value``).
     """
 
     def __init__(self, store: GraphStore | pyoxigraph.Store) -> None:
@@ -163,26 +169,69 @@ class OxigraphEngine:
         self._kg_store = self._store.contains_named_graph(self._meta)
 
     def select(self, sparql: str, bindings: Mapping[str, str]) -> QueryResult:
-        import pyoxigraph as ox
-
         query = _parse_read_only(sparql)
-        names = self._store.named_graphs()
-        graphs = [g for g in names if isinstance(g, ox.NamedNode) and g != self._meta]
-        _refuse_unknown_graphs(query, {graph.value for graph in graphs})
-        text, columns = bind_values(sparql, bindings)
+        bound = _bound_query(sparql, tuple(sorted(bindings.items())))
         options: dict[str, object] = {}
-        if query.algebra.datasetClause:
-            pass  # the query's own FROM / FROM NAMED, all checked above
+        if query.algebra.datasetClause:  # the query's own FROM / FROM NAMED
+            _refuse_unknown_graphs(query, {graph.value for graph in self._graphs()})
         elif not self._kg_store:
             options["use_default_graph_as_union"] = True
-        elif _uses_graph(text):
-            options["named_graphs"] = graphs
+        elif bound.uses_graph and not self._meta_out_of_reach(query):
+            options["named_graphs"] = self._graphs()
         try:
-            return _from_oxigraph(self._store.query(text, **options), columns)
+            return _from_oxigraph(self._store.query(bound.text, **options), dict(bound.columns))
         except SyntaxError as exc:
             raise QueryError(f"malformed SPARQL: {' '.join(str(exc).split())}") from None
         except (OSError, RuntimeError, ValueError) as exc:
             raise QueryError(f"SPARQL query failed: {' '.join(str(exc).split())}") from exc
+
+    def _meta_out_of_reach(self, query: Query) -> bool:
+        """Whether no GRAPH pattern of the query can match in the metadata graph, so that
+        the store answers alike with that graph in view and the list of the others need not
+        be passed: pyoxigraph runs ``GRAPH ?g`` over a given list graph by graph, which with
+        thousands of documents costs more than the query (the named questions' GRAPH
+        patterns all ask for document triples, which the metadata graph never holds)."""
+        return all(self._matches_nothing_in_meta(graph.p) for graph in _parts(query, "Graph"))
+
+    def _matches_nothing_in_meta(self, pattern: object) -> bool:
+        """True only when ``pattern`` (a part of rdflib's algebra) surely has no solution in
+        the metadata graph: a triple it requires is not there. Anything else, such as an
+        aggregate (which answers even over nothing) or a property path, counts as a match."""
+        if not isinstance(pattern, CompValue):
+            return False
+        if pattern.name == "BGP":
+            return any(self._absent_from_meta(triple) for triple in pattern.triples)
+        if pattern.name == "Join":
+            return any(self._matches_nothing_in_meta(p) for p in (pattern.p1, pattern.p2))
+        if pattern.name == "Union":
+            return all(self._matches_nothing_in_meta(p) for p in (pattern.p1, pattern.p2))
+        if pattern.name in ("LeftJoin", "Minus"):
+            return self._matches_nothing_in_meta(pattern.p1)
+        if pattern.name in _NARROWING_PARTS:
+            return self._matches_nothing_in_meta(pattern.p)
+        return False
+
+    def _absent_from_meta(self, triple: tuple[object, ...]) -> bool:
+        from kg.store import to_oxigraph
+
+        terms = [None if isinstance(term, Variable | BNode) else term for term in triple]
+        if not all(term is None or isinstance(term, URIRef | Literal) for term in terms):
+            return False  # a property path
+        if isinstance(terms[0], Literal) or isinstance(terms[1], Literal):
+            return True  # matches nothing anywhere
+        try:
+            pattern = [None if term is None else to_oxigraph(term) for term in terms]
+        except ValueError:  # an IRI pyoxigraph refuses: pyoxigraph reports it
+            return False
+        return next(iter(self._store.quads_for_pattern(*pattern, self._meta)), None) is None
+
+    def _graphs(self) -> list[pyoxigraph.NamedNode]:
+        """The store's named graphs but the metadata graph. Listed only for a query that
+        names graphs (FROM or GRAPH): it reads every graph name in the store."""
+        import pyoxigraph as ox
+
+        names = self._store.named_graphs()
+        return [g for g in names if isinstance(g, ox.NamedNode) and g != self._meta]
 
 
 def named_queries(directory: Path | None = None) -> dict[str, NamedQuery]:
@@ -191,7 +240,7 @@ def named_queries(directory: Path | None = None) -> dict[str, NamedQuery]:
     if not folder.is_dir():
         raise QueryError(f"expected a folder of .rq files, got {folder}")
     paths = sorted(folder.glob("*.rq"), key=lambda path: path.stem)
-    return {query.name: query for query in map(_load_named_query, paths)}
+    return {query.name: query for query in map(_load_named_query_once, paths)}
 
 
 def get_named_query(name: str) -> NamedQuery:
@@ -247,6 +296,20 @@ def format_result(result: QueryResult, fmt: str) -> str:
 
 
 # --- named questions -------------------------------------------------------------------
+
+
+def _load_named_query_once(path: Path) -> NamedQuery:
+    """``_load_named_query``, read again only when the file changes (its modification time
+    or size): every ``run_named`` looks its question up, and reading and checking the
+    folder costs milliseconds."""
+    stat = path.stat()
+    return _load_named_query_version(path, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=512)
+def _load_named_query_version(path: Path, mtime_ns: int, size: int) -> NamedQuery:
+    """The question in ``path``; ``mtime_ns`` and ``size`` only key the cache."""
+    return _load_named_query(path)
 
 
 def _load_named_query(path: Path) -> NamedQuery:
@@ -416,6 +479,27 @@ def _is_update(sparql: str) -> bool:
     return "request" in update
 
 
+_NARROWING_PARTS = frozenset(
+    ("Filter", "Extend", "Project", "Distinct", "Reduced", "Slice", "OrderBy", "ToMultiSet")
+)
+"""rdflib algebra parts whose solutions are some of (or extend) those of their part ``p``."""
+
+
+def _parts(node: object, name: str) -> Iterator[CompValue]:
+    """Every part of a parsed or translated query called ``name``, at any depth (inside
+    expressions too: EXISTS holds a pattern)."""
+    if isinstance(node, Query):
+        node = node.algebra
+    if isinstance(node, CompValue):
+        if node.name == name:
+            yield node
+        for value in node.values():
+            yield from _parts(value, name)
+    elif isinstance(node, list | tuple):
+        for item in node:
+            yield from _parts(item, name)
+
+
 def _contains(node: object, name: str) -> bool:
     """Whether a parsed or translated query holds a part called ``name``, at any depth."""
     if isinstance(node, CompValue):
@@ -576,6 +660,24 @@ def _uses_graph(sparql: str) -> bool:
     return any(token.is_word("GRAPH") for token in _sparql_tokens(sparql))
 
 
+@dataclass(frozen=True, slots=True)
+class _BoundQuery:
+    """A query as ``OxigraphEngine`` sends it: ``bind_values``'s text and columns to name
+    back, and whether it says GRAPH (the store's graphs must then be listed)."""
+
+    text: str
+    columns: tuple[tuple[str, str], ...]
+    uses_graph: bool
+
+
+@lru_cache(maxsize=256)
+def _bound_query(sparql: str, bindings: tuple[tuple[str, str], ...]) -> _BoundQuery:
+    """Cached: tokenising a named question takes milliseconds, as long as some questions
+    take to run; asked again with the same values, the text is the same."""
+    text, columns = bind_values(sparql, dict(bindings))
+    return _BoundQuery(text, tuple(columns.items()), _uses_graph(text))
+
+
 # --- results ---------------------------------------------------------------------------
 
 
@@ -604,9 +706,90 @@ def _from_oxigraph(answer: object, columns: Mapping[str, str]) -> QueryResult:
         return QueryResult(("subject", "predicate", "object"), rows)
     assert isinstance(answer, ox.QuerySolutions)
     variables = [variable.value for variable in answer.variables]
-    width = range(len(variables))
-    rows = tuple(tuple(_to_python(_rdflib_term(row[i])) for i in width) for row in answer)
+    read = _memoised(_oxigraph_value)
+    rows = tuple(tuple(map(read, row)) for row in answer)
     return QueryResult(tuple(columns.get(name, name) for name in variables), rows)
+
+
+def _memoised(convert: Callable[[object], object]) -> Callable[[object], object]:
+    """``convert`` run once per distinct term: an answer repeats its labels, documents,
+    rules and dates row after row, and a lookup costs a fraction of a conversion."""
+    seen: dict[object, object] = {}
+
+    def read(term: object) -> object:
+        value = seen.get(term, seen)
+        if value is seen:
+            value = seen[term] = convert(term)
+        return value
+
+    return read
+
+
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+_XSD_STRING = f"{_XSD}string"
+_INTEGER_LEXICAL = re.compile(r"[+-]?[0-9]+")
+_DECIMAL_LEXICAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+_DOUBLE_LEXICAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_BOOLEAN_LEXICAL = {"true": True, "1": True, "false": False, "0": False}
+_INTEGER_TYPES = {
+    f"{_XSD}{name}"
+    for name in [
+        "integer",
+        "nonPositiveInteger",
+        "negativeInteger",
+        "long",
+        "int",
+        "short",
+        "byte",
+        "nonNegativeInteger",
+        "positiveInteger",
+        "unsignedLong",
+        "unsignedInt",
+        "unsignedShort",
+        "unsignedByte",
+    ]
+}
+_FLOAT_TYPES = {
+    f"{_XSD}decimal": _DECIMAL_LEXICAL,
+    f"{_XSD}double": _DOUBLE_LEXICAL,
+    f"{_XSD}float": _DOUBLE_LEXICAL,
+}
+_XSD_BOOLEAN = f"{_XSD}boolean"
+
+
+def _oxigraph_value(term: object) -> object:
+    """``_to_python(_rdflib_term(term))`` without building an rdflib term per value, which
+    took longer than running some questions: IRIs, blank nodes, strings and the lexical
+    forms of numbers and booleans that rdflib reads the same way directly; any other
+    literal (dates, ill-typed forms, other datatypes) through rdflib, once per literal."""
+    import pyoxigraph as ox
+
+    kind = type(term)
+    if kind is ox.NamedNode:
+        return term.value
+    if kind is ox.Literal:
+        if term.language is not None:
+            return term.value
+        lexical, datatype = term.value, term.datatype.value
+        if datatype == _XSD_STRING:
+            return lexical
+        if datatype in _INTEGER_TYPES and _INTEGER_LEXICAL.fullmatch(lexical):
+            return int(lexical)
+        pattern = _FLOAT_TYPES.get(datatype)
+        if pattern is not None and pattern.fullmatch(lexical):
+            return float(lexical)
+        if datatype == _XSD_BOOLEAN and lexical in _BOOLEAN_LEXICAL:
+            return _BOOLEAN_LEXICAL[lexical]
+        return _literal_value(lexical, datatype)
+    if kind is ox.BlankNode:
+        return f"_:{term.value}"
+    return None if term is None else _to_python(_rdflib_term(term))  # unbound, RDF-star
+
+
+@lru_cache(maxsize=4096)
+def _literal_value(lexical: str, datatype: str) -> object:
+    """A typed literal's value as rdflib reads it (dates, ill-typed forms, other types)."""
+    return _to_python(Literal(lexical, datatype=URIRef(datatype), normalize=True))
 
 
 def _rdflib_term(term: object) -> object:

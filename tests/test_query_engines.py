@@ -15,7 +15,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from rdflib import Dataset
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rdflib import Dataset, URIRef
 
 from kg.errors import QueryError
 from kg.query import (
@@ -89,7 +91,9 @@ def load_into_store(dataset: Dataset, path: Path) -> GraphStore:
 def fixture_pair(tmp_path_factory):
     dataset = Dataset(default_union=True)
     dataset.parse(FIXTURE, format="trig")
-    store = load_into_store(dataset, tmp_path_factory.mktemp("mini") / "store")
+    path = tmp_path_factory.mktemp("mini") / "store"
+    load_into_store(dataset, path).close()  # closing publishes the snapshot readers open
+    store = GraphStore.open(path, read_only=True)
     yield dataset, store
     store.close()
 
@@ -228,3 +232,145 @@ def example_pair(tmp_path_factory):
 @pytest.mark.parametrize(("name", "params"), questions())
 def test_every_named_question_answers_alike_on_the_example(example_pair, name, params) -> None:
     assert_same(*example_pair, name, params)
+
+
+# --- values: every kind of term, and graph patterns near the metadata graph --------------
+
+TERMS = """
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+<urn:kg:g> {
+  <urn:kg:s> <urn:kg:p01> "text" ;
+    <urn:kg:p02> "Text"@en-GB ;
+    <urn:kg:p03> "007"^^xsd:integer ;
+    <urn:kg:p04> "12"^^xsd:nonNegativeInteger ;
+    <urn:kg:p05> "0.85"^^xsd:decimal ;
+    <urn:kg:p06> "1.5E3"^^xsd:double ;
+    <urn:kg:p07> "true"^^xsd:boolean ;
+    <urn:kg:p08> "0"^^xsd:boolean ;
+    <urn:kg:p09> "2024-03-01"^^xsd:date ;
+    <urn:kg:p10> "2024"^^xsd:gYear ;
+    <urn:kg:p11> "2024-03"^^xsd:gYearMonth ;
+    <urn:kg:p12> "2024-03-01T10:00:00Z"^^xsd:dateTime ;
+    <urn:kg:p13> "many"^^xsd:integer ;
+    <urn:kg:p14> "x"^^<urn:kg:type> ;
+    <urn:kg:p15> [] ;
+    <urn:kg:p16> <urn:kg:o> .
+}
+"""
+
+
+def typed(result: QueryResult) -> list[tuple]:
+    """Rows with each value's type, blank nodes reduced to their kind (each engine names
+    them its own way); 1, 1.0 and True are equal in Python but not as results."""
+
+    def cell(value: object) -> tuple:
+        if isinstance(value, str) and value.startswith("_:"):
+            return (str, "_:")
+        return (type(value), value)
+
+    return [tuple(map(cell, row)) for row in result.rows]
+
+
+def test_every_kind_of_term_reads_alike_on_both_engines() -> None:
+    dataset = Dataset(default_union=True)
+    dataset.parse(data=TERMS, format="trig")
+    store = ox.Store()
+    store.load(TERMS.encode(), ox.RdfFormat.TRIG)
+    sparql = (
+        "SELECT ?o ?missing WHERE { ?s ?p ?o OPTIONAL { ?o <urn:kg:none> ?missing } } ORDER BY ?p"
+    )
+    got = run_query(store, sparql)
+    assert typed(got) == typed(run_query(dataset, sparql))
+    assert [row[0] for row in got.rows] == [
+        "text",
+        "Text",
+        7,
+        12,
+        0.85,
+        1500.0,
+        True,
+        False,
+        "2024-03-01",
+        "2024",
+        "2024-03",
+        "2024-03-01T10:00:00+00:00",
+        "many",
+        "x",
+        got.rows[14][0],
+        "urn:kg:o",
+    ]
+    assert {type(row[0]) for row in got.rows[2:8]} == {int, float, bool}
+    assert got.rows[14][0].startswith("_:")
+    assert {row[1] for row in got.rows} == {None}
+
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+
+
+@pytest.mark.filterwarnings("ignore:Parsing weird boolean")
+@settings(max_examples=200, deadline=None)
+@given(
+    lexical=st.one_of(
+        st.from_regex(r"[+-]?[0-9]{0,3}(\.[0-9]{0,3})?([eE][+-]?[0-9]{1,2})?", fullmatch=True),
+        st.sampled_from(["true", "false", "1", "0", "TRUE", "yes", "INF", "NaN", " 1", "1_0"]),
+        st.text(max_size=8),
+    ),
+    datatype=st.sampled_from(
+        [
+            f"{XSD}{name}"
+            for name in [
+                "integer",
+                "nonNegativeInteger",
+                "positiveInteger",
+                "long",
+                "int",
+                "short",
+                "byte",
+                "unsignedByte",
+                "decimal",
+                "double",
+                "float",
+                "boolean",
+                "date",
+                "gYear",
+                "string",
+            ]
+        ]
+        + ["urn:kg:type"]
+    ),
+)
+def test_a_stored_literal_reads_as_rdflib_reads_it(lexical: str, datatype: str) -> None:
+    from kg.store import to_rdflib
+
+    store = ox.Store()
+    term = ox.Literal(lexical, datatype=ox.NamedNode(datatype))
+    store.add(ox.Quad(ox.NamedNode("urn:kg:s"), ox.NamedNode("urn:kg:p"), term))
+    stored = next(iter(store)).object  # as pyoxigraph keeps it ("007" as "7")
+    dataset = Dataset(default_union=True)
+    dataset.add((URIRef("urn:kg:s"), URIRef("urn:kg:p"), to_rdflib(stored)))
+    sparql = "SELECT ?o WHERE { ?s ?p ?o }"
+    assert repr(typed(run_query(store, sparql))) == repr(typed(run_query(dataset, sparql)))
+
+
+@pytest.mark.parametrize(
+    "sparql",
+    [
+        # patterns the metadata graph cannot match (kg lets pyoxigraph see every graph)
+        "SELECT ?g ?d WHERE { GRAPH ?g { ?d a <https://w3id.org/kgnews/ontology#Document> } }",
+        "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?d a <https://w3id.org/kgnews/ontology#Document> "
+        "OPTIONAL { ?d ?p ?o } } }",
+        # patterns it could match (kg passes the document graphs only)
+        "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }",
+        'SELECT ?g WHERE { GRAPH ?g { ?s ?p "hash of veldoria-joins-interpol" } }',
+        "SELECT DISTINCT ?g WHERE { GRAPH ?g { OPTIONAL { ?s a <urn:kg:nothing> } } }",
+        "SELECT DISTINCT ?g WHERE { GRAPH ?g { { ?s a <urn:kg:nothing> } UNION { ?s ?p ?o } } }",
+        "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s <http://www.w3.org/2004/02/skos/core#prefLabel>"
+        "|<urn:kg:other> ?o } }",
+    ],
+)
+def test_graph_patterns_never_see_the_metadata_graph(fixture_pair, sparql) -> None:
+    dataset, store = fixture_pair
+    expected = run_query(dataset, sparql)
+    got = run_query(store, sparql)
+    assert (got.columns, Counter(got.rows)) == (expected.columns, Counter(expected.rows))
+    assert all(META_GRAPH not in row for row in got.rows)
