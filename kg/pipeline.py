@@ -222,27 +222,15 @@ def build_dataset(
     """
     from kg.iri import IriMinter
     from kg.rdf import document_graph, new_dataset
-    from kg.sources import read_documents
 
     report = report if report is not None else BuildReport()
     started = time.perf_counter()
     minter = IriMinter(base_iri) if base_iri else IriMinter()
-    documents = read_documents([str(p) for p in inputs], on_error=_skipper(report, strict))
-    resolver = DocumentResolver()
     dataset = new_dataset()
-    items = extract_documents(
-        documents,
-        model=model,
-        processes=processes,
-        on_document=on_document,
-        doc_timeout=doc_timeout,
-        on_quarantine=_quarantiner(report, strict),
-    )
-    for item in items:
-        resolution, _ = resolver.resolve(item)
+    options = {"model": model, "on_document": on_document, "strict": strict}
+    options |= {"processes": processes, "doc_timeout": doc_timeout}
+    for item, resolution in _resolved(inputs, report, **options):
         document_graph(item, resolution, minter, dataset)
-        report.documents += 1
-        report.facts.update(fact.family for fact in item.facts)
     if not report.documents:
         raise _nothing_read(report)
     report.triples = sum(1 for _ in dataset.quads((None, None, None, None)))
@@ -437,9 +425,34 @@ def _document_quads(
     """Each document's triples in its named graph, as ``build_dataset`` would write them."""
     from kg.iri import IriMinter
     from kg.rdf import document_triples
-    from kg.sources import read_documents
 
     minter = IriMinter(base_iri) if base_iri else IriMinter()
+    options = {"model": model, "on_document": on_document, "strict": strict}
+    options |= {"processes": processes, "doc_timeout": doc_timeout}
+    for item, resolution in _resolved(inputs, report, **options):
+        graph = minter.graph(item.document.id)
+        triples = document_triples(item, resolution, minter)
+        report.triples += len(triples)
+        for s, p, o in triples:
+            yield s, p, o, graph
+    if not report.documents:
+        raise _nothing_read(report)
+
+
+def _resolved(
+    inputs: Iterable[str | Path],
+    report: BuildReport,
+    *,
+    model: str | None,
+    on_document: Callable[[Document], None] | None,
+    strict: bool,
+    processes: int,
+    doc_timeout: float | None,
+) -> Iterator[tuple[DocumentFacts, Resolution]]:
+    """Each readable document's fact records and resolution, in input order, counted in
+    ``report``: what a file build writes, one document at a time."""
+    from kg.sources import read_documents
+
     documents = read_documents([str(p) for p in inputs], on_error=_skipper(report, strict))
     resolver = DocumentResolver()
     items = extract_documents(
@@ -452,15 +465,9 @@ def _document_quads(
     )
     for item in items:
         resolution, _ = resolver.resolve(item)
-        graph = minter.graph(item.document.id)
-        triples = document_triples(item, resolution, minter)
         report.documents += 1
         report.facts.update(fact.family for fact in item.facts)
-        report.triples += len(triples)
-        for s, p, o in triples:
-            yield s, p, o, graph
-    if not report.documents:
-        raise _nothing_read(report)
+        yield item, resolution
 
 
 def _serialise(
