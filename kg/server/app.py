@@ -125,6 +125,12 @@ class KgApp:
         self.pool = pool  # worker processes: a query over its time is killed, not abandoned
         self._following = _follow(source)
 
+    @property
+    def follows_snapshots(self) -> bool:
+        """Whether the app reads a store through snapshots it opens itself (so the source it
+        was given is needed no longer)."""
+        return self._following is not None
+
     def close(self) -> None:
         """Close the snapshots the app opened to follow a store. Idempotent."""
         if self._following is not None:

@@ -85,6 +85,10 @@ def serve(
 
         pool = QueryPool(source_path, workers=workers, timeout=timeout)
         app = KgApp(source, timeout=timeout, max_rows=max_rows, pool=pool)
+        if app.follows_snapshots:
+            # the app opens each published snapshot itself; holding the one opened here
+            # would keep its files from being collected for as long as the server runs
+            source.close()
         server = make_http_server(app, host, port, quiet=False)
         url = server_url(server)
         announce(f"kg: serving {source_path} at {url} (SPARQL endpoint {url}sparql); Ctrl-C stops")
