@@ -324,8 +324,7 @@ class GraphStore:
         aliases: Mapping[str, str] | None = None,
     ) -> None:
         """``replace_document``, with what resolving the document taught, in one request."""
-        if not isinstance(content_hash, str) or not content_hash:
-            raise ValueError(f"expected a content hash string, got {content_hash!r}")
+        _check_hash(content_hash)
         self._check_writable()
         minter = IriMinter(self.base_iri)
         name = ox.NamedNode(minter.graph(doc_id))
@@ -520,8 +519,7 @@ class DocumentWriter:
     ) -> None:
         """``GraphStore.replace_document`` with what resolving the document taught, batched
         when it only adds; refused quads (``RdfError``) leave the batch as it was."""
-        if not isinstance(content_hash, str) or not content_hash:
-            raise ValueError(f"expected a content hash string, got {content_hash!r}")
+        _check_hash(content_hash)
         entities, aliases = entities or {}, aliases or {}
         if (
             doc_id in self._recorded
@@ -863,6 +861,12 @@ def _open_read_only(path: Path) -> tuple[ox.Store, int | None]:
                 ) from exc
             time.sleep(0.1 * 2**attempt)
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _check_hash(content_hash: object) -> None:
+    """A document's record needs its content hash: without one a rerun would rebuild it."""
+    if not isinstance(content_hash, str) or not content_hash:
+        raise ValueError(f"expected a content hash string, got {content_hash!r}")
 
 
 def _one_line(exc: BaseException) -> str:
