@@ -296,20 +296,28 @@ class Following(Generic[T]):
     def _retire(self, held: _Held[T]) -> None:
         held.retired = True
         if held.leases == 0:
-            self._closer(held.value)
+            self._close(held)
 
     def _release(self, held: _Held[T]) -> None:
         with self._mutex:
             held.leases -= 1
             if held.retired and held.leases == 0:
-                self._closer(held.value)
+                self._close(held)
+
+    def _close(self, held: _Held[T]) -> None:
+        """Close the value and forget it: a store's files stay open for as long as anything
+        references its database, and a finished request's frames can linger in a reference
+        cycle until the garbage collector runs, which in a quiet server may be never."""
+        value, held.value = held.value, None
+        if value is not None:
+            self._closer(value)
 
 
 class _Held(Generic[T]):
     __slots__ = ("leases", "retired", "value")
 
     def __init__(self, value: T) -> None:
-        self.value = value
+        self.value: T | None = value
         self.leases = 0
         self.retired = False
 
@@ -319,10 +327,20 @@ class Lease(Generic[T]):
     when the query is done with it. Releasing twice is harmless."""
 
     def __init__(self, following: Following[T], held: _Held[T]) -> None:
-        self.value = held.value
+        assert held.value is not None  # a lease is only taken on a value in service
+        self._value: T | None = held.value
         self._following = following
         self._held: _Held[T] | None = held
         self._mutex = threading.Lock()
+
+    @property
+    def value(self) -> T:
+        """The leased value; a ``ValueError`` once released (the lease no longer keeps it,
+        so a released lease left in a lingering frame cannot hold a snapshot open)."""
+        value = self._value
+        if value is None:
+            raise ValueError("the lease was released")
+        return value
 
     def share(self) -> Lease[T]:
         """Another lease on the same value, for work that may outlive this one (a query
@@ -335,6 +353,7 @@ class Lease(Generic[T]):
     def release(self) -> None:
         with self._mutex:
             held, self._held = self._held, None
+            self._value = None
         if held is not None:
             self._following._release(held)
 

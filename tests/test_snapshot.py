@@ -3,6 +3,8 @@ newer ones, and the writer deletes the ones nobody holds; a server follows new b
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import os
 import signal
@@ -10,6 +12,7 @@ import subprocess
 import sys
 import textwrap
 import urllib.request
+import weakref
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -235,6 +238,59 @@ def test_a_lease_keeps_its_value_open_until_released_across_a_swap(tmp_path: Pat
     shared.release()
     following.close()
     assert closed == [0, 1, 2]
+
+
+def test_a_released_lease_no_longer_keeps_its_value_alive(tmp_path: Path) -> None:
+    # a finished request's frames may linger in a reference cycle, lease and all, until the
+    # garbage collector runs: the value (a snapshot's open database) must not wait for it
+    class Value:
+        pass
+
+    (tmp_path / POINTER).write_text('{"snapshot": "000001"}')
+    closed: list[int] = []
+    following = Following(tmp_path, Value, lambda value: closed.append(id(value)))
+    lingering = following.lease()
+    old = weakref.ref(lingering.value)
+    lingering.release()
+    (tmp_path / POINTER).write_text('{"snapshot": "000002"}')
+    following.lease().release()  # swaps to the new snapshot and closes the old value
+    assert len(closed) == 1
+    assert old() is None  # though the released lease is still referenced
+    with pytest.raises(ValueError, match="released"):
+        lingering.value  # noqa: B018
+    following.close()
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc to list open files")
+def test_the_app_holds_open_only_the_snapshot_it_answers_from(tmp_path: Path) -> None:
+    path = tmp_path / "store"
+    build(path, {"a": "1"})
+    source = open_source(path)
+    app = KgApp(source)
+    source.close()  # as kg serve does once the app follows the store itself
+    gc.disable()  # what a quiet server sees: nothing collects lingering reference cycles
+    try:
+        for count, doc_id in enumerate("bcd", start=2):
+            build(path, {doc_id: str(count)})
+            assert wsgi_call(app, "GET", params={"query": "SELECT nonsense"}).status == 400
+            assert _count(app) == count
+        assert _open_snapshots(path) == {latest_name(path)}
+    finally:
+        gc.enable()
+        app.close()
+    assert _open_snapshots(path) == set()
+
+
+def _open_snapshots(path: Path) -> set[str]:
+    """The snapshots of the store at ``path`` with a file open in this process."""
+    folder = str((path / SNAPSHOTS).resolve()) + os.sep
+    names = set()
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):
+            target = os.readlink(f"/proc/self/fd/{fd}")
+            if target.startswith(folder):
+                names.add(target.removeprefix(folder).split(os.sep)[0])
+    return names
 
 
 def test_the_app_answers_a_new_build_from_the_next_request(tmp_path: Path) -> None:

@@ -116,14 +116,17 @@ class KgApp:
         # process-wide: no rdflib query in this process may fetch a graph named by FROM
         rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = False
         self.source = source
-        self.backend = backend_for(source)
-        self.graph_names = self.backend.graph_names()
         self.runner = QueryRunner(timeout, slots)
         self.max_rows = max_rows
         self.max_body = max_body
         self.max_bytes = max_bytes
         self.pool = pool  # worker processes: a query over its time is killed, not abandoned
         self._following = _follow(source)
+        if self._following is None:
+            # a followed store is queried through the snapshots the app opens: a backend of
+            # the source itself would hold its database (and files) open for the server's life
+            self.backend = backend_for(source)
+            self.graph_names = self.backend.graph_names()
 
     @property
     def follows_snapshots(self) -> bool:
