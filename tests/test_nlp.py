@@ -281,6 +281,63 @@ def test_blank_pipeline_accepts_a_custom_gazetteer():
     ]
 
 
+# the gazetteer ruler's exact-case matcher
+
+GAZETTEER_TEXTS = [
+    "The WHO and the who, WHO-led UNODC talks; un UN U.N. Interpol INTERPOL in New Mexico.",
+    "ICPO-INTERPOL, the UN General Assembly and EU Europol met; the EU's ASEAN partners.",
+    "Mexico City hosted AFRIPOL, afripol and Afripol; UNODC UNODC.",
+]
+
+
+def _plain_entity_ruler(patterns: list[dict]) -> Language:
+    nlp = spacy.blank("en")
+    ruler = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER"})
+    ruler.add_patterns(patterns)
+    return nlp
+
+
+def _gazetteer_ruler(patterns: list[dict]) -> Language:
+    nlp = spacy.blank("en")
+    nlp.add_pipe(RULER).add_patterns(patterns)
+    return nlp
+
+
+@pytest.mark.parametrize("text", GAZETTEER_TEXTS)
+def test_the_gazetteer_ruler_finds_what_spacys_entity_ruler_finds(text):
+    patterns = ruler_patterns(load_gazetteer()) + load_patterns(SHADOWS_FILE)
+    assert _ents(_gazetteer_ruler(patterns), text) == _ents(_plain_entity_ruler(patterns), text)
+
+
+def test_exact_case_names_match_in_their_case_only():
+    patterns = [
+        {"label": "ORG", "pattern": [{"ORTH": "WHO"}], "id": "who"},
+        {"label": "ORG", "pattern": "World Health Organization", "id": "who"},
+    ]
+    nlp = _gazetteer_ruler(patterns)
+    ruler = nlp.get_pipe(RULER)
+    assert len(ruler.exact_matcher) == 1 and len(ruler.matcher) == 0  # not a token pattern
+    assert _ents(nlp, "WHO, who and the world health organization") == [
+        ("WHO", "ORG", "who"),
+        ("world health organization", "ORG", "who"),
+    ]
+    assert {"label": "ORG", "pattern": [{"ORTH": "WHO"}], "id": "who"} in ruler.patterns
+
+
+def test_removing_an_id_removes_its_exact_case_and_phrase_patterns():
+    nlp = _gazetteer_ruler(
+        [
+            {"label": "ORG", "pattern": [{"ORTH": "WHO"}], "id": "who"},
+            {"label": "ORG", "pattern": "World Health Organization", "id": "who"},
+            {"label": "ORG", "pattern": [{"ORTH": "UN"}], "id": "un"},
+        ]
+    )
+    nlp.get_pipe(RULER).remove("who")
+    assert _ents(nlp, "WHO, the World Health Organization and the UN") == [("UN", "ORG", "un")]
+    with pytest.raises(ValueError, match="no pattern with id 'who'"):
+        nlp.get_pipe(RULER).remove("who")
+
+
 # model loading
 
 
