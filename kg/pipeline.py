@@ -18,13 +18,16 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from rdflib import Dataset, Literal, URIRef
 
 from kg.errors import DocumentQuarantinedError, InputError, KgError, OutputError
 from kg.records import Document, DocumentFacts, Entity, EntityKind, Resolution
 from kg.workers import Quarantine
+
+if TYPE_CHECKING:
+    from kg.store import OxigraphTerms
 
 DEFAULT_BATCH_SIZE = 32
 ZONE_SIZE = 256
@@ -267,7 +270,7 @@ def build_store(
     """
     from kg.rdf import document_triples
     from kg.sources import read_documents
-    from kg.store import GraphStore
+    from kg.store import GraphStore, OxigraphTerms
     from kg.workers import write_quarantine
 
     report = report if report is not None else BuildReport()
@@ -304,10 +307,11 @@ def build_store(
                 doc_timeout=doc_timeout,
                 on_quarantine=_quarantiner(report, strict),
             )
+            terms = OxigraphTerms()
             with store.writer() as writer:
                 for item in items:
                     resolution, learnt = resolver.resolve(item)
-                    graph = _as_quads(document_triples(item, resolution, minter))
+                    graph = _as_oxigraph(document_triples(item, resolution, minter), terms)
                     digest = hashes.pop(item.document.id)
                     writer.write(
                         item.document.id,
@@ -478,19 +482,11 @@ def _serialise(
     import pyoxigraph as ox
 
     from kg.rdf import new_dataset
-    from kg.store import to_oxigraph
+    from kg.store import OxigraphTerms
 
     namespaces = sorted(new_dataset().namespaces())
     prefixes = {prefix: str(ns) for prefix, ns in namespaces if prefix != "xml"}
-    terms: dict[object, object] = {}
-
-    def term(value: object) -> object:
-        converted = terms.get(value)
-        if converted is None:
-            if len(terms) > 100_000:  # the cache serves entities and predicates; stay small
-                terms.clear()
-            converted = terms[value] = to_oxigraph(value)
-        return converted
+    term = OxigraphTerms()
 
     formats = {
         "trig": ox.RdfFormat.TRIG,
@@ -507,14 +503,12 @@ def _serialise(
     ox.serialize(data, stream, formats[fmt], prefixes=prefixes)
 
 
-def _as_quads(triples: Iterable[tuple[URIRef, URIRef, URIRef | Literal]]) -> list[object]:
-    """A document's triples as pyoxigraph quads of the default graph, which
-    ``GraphStore._write`` puts in the document's graph: no rdflib store in between."""
-    import pyoxigraph as ox
-
-    from kg.store import to_oxigraph
-
-    return [ox.Quad(*map(to_oxigraph, triple)) for triple in triples]
+def _as_oxigraph(
+    triples: Iterable[tuple[URIRef, URIRef, URIRef | Literal]], term: OxigraphTerms
+) -> list[tuple[object, object, object]]:
+    """A document's triples in pyoxigraph terms, which the store's writer puts in the
+    document's graph and the union: no rdflib store in between."""
+    return [(term(s), term(p), term(o)) for s, p, o in triples]
 
 
 def _union(

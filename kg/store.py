@@ -151,6 +151,11 @@ DROP SILENT GRAPH {g} ;
 DELETE WHERE {{ GRAPH {meta} {{ {g} ?mp ?mo }} }}"""
 
 
+DocumentGraph = Graph | Iterable[ox.Quad] | Iterable[tuple[object, object, object]]
+"""A document's graph as a store takes it: an rdflib graph, pyoxigraph quads, or triples
+of pyoxigraph terms (what a build writes: no quad objects to make only to take apart)."""
+
+
 class GraphStore:
     """A kg graph in an on-disk pyoxigraph (RocksDB) store: one named graph per document.
 
@@ -250,12 +255,11 @@ class GraphStore:
         hashes = self._meta_values(_BUILD_HASH)
         return dict(sorted((doc_id, hashes.get(node, "")) for node, doc_id in ids.items()))
 
-    def replace_document(
-        self, doc_id: str, graph: Graph | Iterable[ox.Quad], content_hash: str
-    ) -> None:
+    def replace_document(self, doc_id: str, graph: DocumentGraph, content_hash: str) -> None:
         """Make ``graph`` the document's named graph and record ``content_hash``, in one
-        transaction. ``graph`` is an rdflib graph or pyoxigraph quads (in the default graph
-        or the document's own); whatever the document's graph held before is gone."""
+        transaction. ``graph`` is an rdflib graph, pyoxigraph quads (in the default graph
+        or the document's own) or ``(subject, predicate, object)`` tuples of pyoxigraph
+        terms; whatever the document's graph held before is gone."""
         self._write(doc_id, graph, content_hash)
 
     def remove_document(self, doc_id: str) -> bool:
@@ -317,7 +321,7 @@ class GraphStore:
     def _write(
         self,
         doc_id: str,
-        graph: Graph | Iterable[ox.Quad],
+        graph: DocumentGraph,
         content_hash: str,
         *,
         entities: Mapping[str, tuple[str, str]] | None = None,
@@ -420,12 +424,15 @@ class GraphStore:
         except (OSError, SyntaxError) as exc:
             raise RdfError(f"cannot read shard {shard}: {_one_line(exc)}") from exc
 
-    def _bulk_add(self, quads: list[ox.Quad], records: list[ox.Quad]) -> None:
-        """Add document graphs' quads, each also to the union, and then ``records`` to the
-        metadata graph, with one pyoxigraph bulk load (see the module docstring for why the
-        records come last)."""
+    def _bulk_add(
+        self, quads: list[ox.Quad], records: list[ox.Quad], union: list[ox.Quad] | None = None
+    ) -> None:
+        """Add document graphs' quads, each also to the union (``union``, when the caller
+        made those quads already), and then ``records`` to the metadata graph, with one
+        pyoxigraph bulk load (see the module docstring for why the records come last)."""
         self._check_writable()
-        union = (ox.Quad(q.subject, q.predicate, q.object) for q in quads)
+        if union is None:
+            union = [ox.Quad(q.subject, q.predicate, q.object) for q in quads]
         if records:
             records = [ox.Quad(_META, _BASE_IRI, ox.Literal(self.base_iri), _META), *records]
         try:
@@ -500,6 +507,7 @@ class DocumentWriter:
         self._entity_keys = set(entities)
         self._alias_names = set(aliases)
         self._quads: list[ox.Quad] = []
+        self._union: list[ox.Quad] = []
         self._records: list[ox.Quad] = []
 
     def __enter__(self) -> DocumentWriter:
@@ -511,7 +519,7 @@ class DocumentWriter:
     def write(
         self,
         doc_id: str,
-        graph: Graph | Iterable[ox.Quad],
+        graph: DocumentGraph,
         content_hash: str,
         *,
         entities: Mapping[str, tuple[str, str]] | None = None,
@@ -530,7 +538,9 @@ class DocumentWriter:
             self._store._write(doc_id, graph, content_hash, entities=entities, aliases=aliases)
         else:
             name = ox.NamedNode(self._minter.graph(doc_id))
-            self._quads += [ox.Quad(s, p, o, name) for s, p, o in _triples(graph, name)]
+            triples = list(_triples(graph, name))  # checked whole before the batch grows
+            self._quads += [ox.Quad(s, p, o, name) for s, p, o in triples]
+            self._union += [ox.Quad(s, p, o) for s, p, o in triples]
             self._records += _record_quads(name, doc_id, content_hash, entities, aliases)
         self._recorded.add(doc_id)
         self._entity_keys.update(entities)
@@ -540,10 +550,10 @@ class DocumentWriter:
 
     def commit(self) -> None:
         """Write the batch now (nothing when it is empty)."""
-        quads, records = self._quads, self._records
-        self._quads, self._records = [], []
+        quads, union, records = self._quads, self._union, self._records
+        self._quads, self._union, self._records = [], [], []
         if records:
-            self._store._bulk_add(quads, records)
+            self._store._bulk_add(quads, records, union)
 
 
 def is_store(path: Path) -> bool:
@@ -625,9 +635,30 @@ def to_oxigraph(term: object) -> ox.NamedNode | ox.BlankNode | ox.Literal:
     raise RdfError(f"expected an IRI, blank node or literal, got {term!r}")
 
 
-def _triples(
-    graph: Graph | Iterable[ox.Quad], name: ox.NamedNode
-) -> Iterator[tuple[object, object, object]]:
+class OxigraphTerms:
+    """``to_oxigraph`` with IRIs remembered, for writing many graphs: building (and checking)
+    a pyoxigraph IRI takes ~1 µs, looking one up ~0.1 µs, and a document's IRIs (predicates,
+    classes, entities, datatypes) recur in every graph. The memory is bounded: it starts over
+    past ``limit`` IRIs."""
+
+    def __init__(self, limit: int = 100_000) -> None:
+        self._iris: dict[URIRef, ox.NamedNode] = {}
+        self._limit = limit
+
+    def __call__(self, term: object) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+        if type(term) is URIRef:
+            node = self._iris.get(term)
+            if node is None:
+                if len(self._iris) >= self._limit:
+                    self._iris.clear()
+                node = self._iris[term] = ox.NamedNode(term)
+            return node
+        if type(term) is Literal and term.datatype is not None:
+            return ox.Literal(str(term), datatype=self(term.datatype))
+        return to_oxigraph(term)
+
+
+def _triples(graph: DocumentGraph, name: ox.NamedNode) -> Iterator[tuple[object, object, object]]:
     """The graph's triples as pyoxigraph terms; a quad naming another graph is refused, and
     so is a literal the store would keep with another datatype."""
     if isinstance(graph, Graph):
@@ -645,13 +676,24 @@ def _triples(
 
 
 def _triple_of(quad: object, name: ox.NamedNode) -> tuple[object, object, object]:
+    if type(quad) is tuple and len(quad) == 3 and _is_triple(*quad):
+        return quad
     if not isinstance(quad, ox.Quad):
-        raise RdfError(f"expected pyoxigraph quads, got {quad!r}")
+        raise RdfError(f"expected pyoxigraph quads or (subject, predicate, object), got {quad!r}")
     if not (isinstance(quad.graph_name, ox.DefaultGraph) or quad.graph_name == name):
         raise RdfError(
             f"expected quads of the document graph <{name.value}>, got one in <{quad.graph_name}>"
         )
     return quad.subject, quad.predicate, quad.object
+
+
+def _is_triple(subject: object, predicate: object, obj: object) -> bool:
+    """Whether three values are pyoxigraph terms that make a triple."""
+    return (
+        isinstance(subject, (ox.NamedNode, ox.BlankNode))
+        and isinstance(predicate, ox.NamedNode)
+        and isinstance(obj, (ox.NamedNode, ox.BlankNode, ox.Literal))
+    )
 
 
 def _keeps(predicate: str, datatype: str) -> bool:

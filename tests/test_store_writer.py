@@ -49,6 +49,38 @@ def test_batched_writes_leave_what_one_transaction_per_document_leaves(
         assert sorted(union(store)) == sorted(set(union(store)))
 
 
+@pytest.mark.parametrize("batch_quads", [1, 10_000])
+def test_triples_of_pyoxigraph_terms_are_written_as_an_rdflib_graph_is(
+    tmp_path: Path, batch_quads: int
+) -> None:
+    with GraphStore.open(tmp_path / "triples", create=True) as store:
+        with DocumentWriter(store, batch_quads) as writer:
+            for doc_id, labels in DOCS.items():
+                triples = [tuple(map(to_oxigraph, t)) for t in doc_graph(doc_id, *labels)]
+                writer.write(doc_id, triples, f"hash-{doc_id}")
+        assert everything(store) == per_document(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        ("not a term", ox.NamedNode(f"{BASE}p"), ox.Literal("x")),
+        (ox.NamedNode(f"{BASE}s"), ox.Literal("p"), ox.Literal("x")),
+        (ox.NamedNode(f"{BASE}s"), ox.NamedNode(f"{BASE}p")),
+        [ox.NamedNode(f"{BASE}s"), ox.NamedNode(f"{BASE}p"), ox.Literal("x")],
+    ],
+    ids=["subject-a-string", "predicate-a-literal", "two-terms", "a-list"],
+)
+def test_anything_but_a_triple_of_terms_is_refused_and_nothing_written(
+    tmp_path: Path, item: object
+) -> None:
+    with GraphStore.open(tmp_path / "store", create=True) as store:
+        with store.writer() as writer, pytest.raises(RdfError, match="expected pyoxigraph"):
+            writer.write("alpha", [item], "a")
+        assert store.documents() == {}
+        assert store.quad_count() == 0
+
+
 def test_nothing_is_written_before_the_batch_is_full_or_the_writer_closes(
     tmp_path: Path,
 ) -> None:

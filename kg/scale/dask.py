@@ -204,15 +204,9 @@ class _ShardWriter:
     def write(self, index: int, items: list[tuple[DocumentFacts, str]]) -> None:
         from kg.rdf import document_triples
         from kg.rdfio import atomic_write
-        from kg.store import to_oxigraph
+        from kg.store import OxigraphTerms
 
-        terms: dict[object, object] = {}  # entities and predicates recur: convert them once
-
-        def term(value: object) -> object:
-            converted = terms.get(value)
-            if converted is None:
-                converted = terms[value] = to_oxigraph(value)
-            return converted
+        term = OxigraphTerms()
 
         quads: list[ox.Quad] = []
         learnt = ResolutionMemory()
