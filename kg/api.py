@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import rdflib
 from rdflib import Dataset
 
 from kg.errors import KgError
@@ -96,18 +97,39 @@ class Graph:
         return named_queries()
 
     def validate(
-        self, *, shapes: Path | str | None = None, inference: str = "none"
+        self,
+        *,
+        shapes: Path | str | None = None,
+        inference: str = "none",
+        ontology: Path | str | rdflib.Graph | None = None,
+        follow_imports: bool = False,
+        allow_imports: Iterable[str] = (),
     ) -> ValidationReport:
-        """SHACL-validate every graph (``kg validate``); ``inference`` none, rdfs or owlrl."""
+        """SHACL-validate every graph (``kg validate``); ``inference`` none, rdfs or owlrl.
+
+        ``ontology`` (a file, or an rdflib graph) is merged into kg's own, its ``owl:imports``
+        followed only with ``follow_imports`` and only to the ``allow_imports`` prefixes and
+        folders (``kg.imports.load_ontology``, with its default limits)."""
         from kg.validate import validate
 
-        return validate(self.source, shapes=shapes, inference=inference)
+        extra = _ontology(ontology, follow_imports, allow_imports)
+        return validate(self.source, shapes=shapes, inference=inference, ontology=extra)
 
-    def infer(self, *, owl: bool = False) -> Graph:
-        """A new in-memory graph with the RDFS (or OWL-RL) closure added (``kg query --infer``)."""
+    def infer(
+        self,
+        *,
+        owl: bool = False,
+        ontology: Path | str | rdflib.Graph | None = None,
+        follow_imports: bool = False,
+        allow_imports: Iterable[str] = (),
+    ) -> Graph:
+        """A new in-memory graph with the RDFS (or OWL-RL) closure added (``kg query --infer``),
+        ``ontology`` as in ``validate``."""
         from kg.validate import materialise
 
-        return Graph(materialise(self.source, owl=owl), name=f"{self.name} (inferred)")
+        extra = _ontology(ontology, follow_imports, allow_imports)
+        inferred = materialise(self.source, owl=owl, ontology=extra)
+        return Graph(inferred, name=f"{self.name} (inferred)")
 
     def push(self, url: str, *, mode: str = "auto", **auth: Any) -> PushReport:
         """Push to a SPARQL server's Graph Store endpoint (``kg push``); ``auth`` takes
@@ -172,3 +194,20 @@ def build(
 
 def _strings(params: dict[str, object]) -> dict[str, str]:
     return {name: str(value) for name, value in params.items()}
+
+
+def _ontology(
+    ontology: Path | str | rdflib.Graph | None, follow_imports: bool, allow: Iterable[str]
+) -> rdflib.Graph | None:
+    """An extra ontology as ``kg.validate`` takes it: a file is read (imports followed as
+    asked); a graph is used as it is, since kg cannot tell where its imports would resolve."""
+    allow = tuple(allow)
+    if allow and not follow_imports:
+        raise ValueError("allow_imports applies with follow_imports=True only")
+    if ontology is None or isinstance(ontology, rdflib.Graph):
+        if follow_imports:
+            raise ValueError("follow_imports needs an ontology file, not a graph or nothing")
+        return ontology
+    from kg.imports import load_ontology
+
+    return load_ontology(ontology, follow_imports=follow_imports, allow=allow)

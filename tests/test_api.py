@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import rdflib
 from rdflib import Dataset
 
 import kg
@@ -110,6 +111,48 @@ def test_infer_gives_a_new_graph_and_leaves_this_one(graph):
     assert len(inferred.query(ORGANISATIONS)) == 2
     assert len(graph.query(ORGANISATIONS)) == 0
     assert len(graph) == 274
+
+
+POLITY = "https://example.org/Polity"
+POLITIES = f"SELECT ?c WHERE {{ ?c a <{POLITY}> }}"
+POLITY_ONTOLOGY = (
+    "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+    f"<{BASE}ontology#Country> rdfs:subClassOf <{POLITY}> .\n"
+)
+
+
+def test_infer_merges_an_extra_ontology_from_a_file_or_a_graph(graph, tmp_path):
+    path = tmp_path / "polity.ttl"
+    path.write_text(POLITY_ONTOLOGY)
+    from_file = graph.infer(ontology=path)
+    from_graph = graph.infer(ontology=rdflib.Graph().parse(data=POLITY_ONTOLOGY, format="turtle"))
+    countries = len(graph.infer().query(f"SELECT ?c WHERE {{ ?c a <{BASE}ontology#Country> }}"))
+    assert countries > 0
+    assert len(from_file.query(POLITIES)) == len(from_graph.query(POLITIES)) == countries
+    assert len(graph.infer().query(POLITIES)) == 0
+
+
+def test_validate_applies_extra_shapes_to_classes_an_extra_ontology_entails(graph, tmp_path):
+    (tmp_path / "polity.ttl").write_text(POLITY_ONTOLOGY)
+    (tmp_path / "shapes.ttl").write_text(
+        "@prefix sh: <http://www.w3.org/ns/shacl#> .\n"
+        f"<https://example.org/S> a sh:NodeShape ; sh:targetClass <{POLITY}> ;\n"
+        "  sh:property [ sh:path <https://example.org/capital> ; sh:minCount 1 ] .\n"
+    )
+    shapes = tmp_path / "shapes.ttl"
+    assert graph.validate(shapes=shapes, inference="rdfs").conforms
+    report = graph.validate(shapes=shapes, inference="rdfs", ontology=tmp_path / "polity.ttl")
+    assert not report.conforms
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"follow_imports": True}, {"allow_imports": ["https://example.org/"]}],
+    ids=["follow-without-a-file", "allow-without-follow"],
+)
+def test_import_options_that_would_do_nothing_are_refused(graph, options):
+    with pytest.raises(ValueError, match="follow_imports"):
+        graph.infer(**options)
 
 
 def test_validate_and_save(graph, tmp_path):
