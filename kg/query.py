@@ -70,6 +70,7 @@ from rdflib.plugins.sparql.sparql import Query
 from rdflib.query import Result
 
 from kg.errors import ParameterError, QueryError, UnknownQueryError
+from kg.vocab import XSD_INTEGER_SUBTYPES
 
 if TYPE_CHECKING:
     import pyoxigraph
@@ -731,24 +732,7 @@ _INTEGER_LEXICAL = re.compile(r"[+-]?[0-9]+")
 _DECIMAL_LEXICAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 _DOUBLE_LEXICAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _BOOLEAN_LEXICAL = {"true": True, "1": True, "false": False, "0": False}
-_INTEGER_TYPES = {
-    f"{_XSD}{name}"
-    for name in [
-        "integer",
-        "nonPositiveInteger",
-        "negativeInteger",
-        "long",
-        "int",
-        "short",
-        "byte",
-        "nonNegativeInteger",
-        "positiveInteger",
-        "unsignedLong",
-        "unsignedInt",
-        "unsignedShort",
-        "unsignedByte",
-    ]
-}
+_INTEGER_TYPES = {f"{_XSD}integer", *XSD_INTEGER_SUBTYPES}
 _FLOAT_TYPES = {
     f"{_XSD}decimal": _DECIMAL_LEXICAL,
     f"{_XSD}double": _DOUBLE_LEXICAL,

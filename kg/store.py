@@ -74,6 +74,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 
 from kg.errors import InputError, OutputError, RdfError, StoreLockedError
 from kg.iri import DEFAULT_BASE, IriMinter
+from kg.vocab import XSD_INTEGER_SUBTYPES
 
 try:
     import fcntl
@@ -113,24 +114,8 @@ _RESTORED = {
     _NIF + "endIndex": _XSD + "nonNegativeInteger",
 }
 """Predicate -> the integer subtype its literals had before pyoxigraph made them xsd:integer."""
-_CHANGED_BY_STORE = {
-    _XSD + name
-    for name in [
-        "nonNegativeInteger",
-        "positiveInteger",
-        "nonPositiveInteger",
-        "negativeInteger",
-        "long",
-        "int",
-        "short",
-        "byte",
-        "unsignedLong",
-        "unsignedInt",
-        "unsignedShort",
-        "unsignedByte",
-        "dateTimeStamp",
-    ]
-}
+_CHANGED_BY_STORE = {*XSD_INTEGER_SUBTYPES, _XSD + "dateTimeStamp"}
+"""Datatypes pyoxigraph keeps as another (xsd:integer, xsd:dateTime)."""
 _META = ox.NamedNode(META_GRAPH)
 _BASE_IRI = ox.NamedNode(KGS + "baseIri")
 _DOCUMENT_ID = ox.NamedNode(KGS + "documentId")

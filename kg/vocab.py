@@ -37,6 +37,25 @@ SCHEMA = SDO  # rdflib's schema.org namespace: https://schema.org/
 SEM = Namespace("http://semanticweb.cs.vu.nl/2009/11/sem/")
 WD = Namespace("http://www.wikidata.org/entity/")
 WDT = Namespace("http://www.wikidata.org/prop/direct/")
+XSD_INTEGER_SUBTYPES = frozenset(
+    str(XSD[name])
+    for name in (
+        "nonPositiveInteger",
+        "negativeInteger",
+        "long",
+        "int",
+        "short",
+        "byte",
+        "nonNegativeInteger",
+        "positiveInteger",
+        "unsignedLong",
+        "unsignedInt",
+        "unsignedShort",
+        "unsignedByte",
+    )
+)
+"""The datatypes XSD derives from xsd:integer, as IRI strings: integers to a reader, and
+what pyoxigraph keeps as plain xsd:integer."""
 
 
 class NIF(DefinedNamespace):
