@@ -155,8 +155,11 @@ class GazetteerRuler(EntityRuler):
         self.exact_matcher = PhraseMatcher(nlp.vocab, attr="ORTH")
 
     def add_patterns(self, patterns: list[dict[str, Any]]) -> None:
-        exact = [entry for entry in patterns if _is_exact_sequence(entry["pattern"])]
-        super().add_patterns([entry for entry in patterns if entry not in exact])
+        exact: list[dict[str, Any]] = []
+        others: list[dict[str, Any]] = []
+        for entry in patterns:
+            (exact if _is_exact_sequence(entry["pattern"]) else others).append(entry)
+        super().add_patterns(others)
         for entry in exact:
             label = entry["label"]
             if "id" in entry:

@@ -410,14 +410,14 @@ class GraphStore:
             raise RdfError(f"cannot read shard {shard}: {_one_line(exc)}") from exc
 
     def _bulk_add(
-        self, quads: list[ox.Quad], records: list[ox.Quad], union: list[ox.Quad] | None = None
+        self, quads: list[ox.Quad], records: list[ox.Quad], union: Iterable[ox.Quad] | None = None
     ) -> None:
         """Add document graphs' quads, each also to the union (``union``, when the caller
         made those quads already), and then ``records`` to the metadata graph, with one
         pyoxigraph bulk load (see the module docstring for why the records come last)."""
         self._check_writable()
         if union is None:
-            union = [ox.Quad(q.subject, q.predicate, q.object) for q in quads]
+            union = (ox.Quad(q.subject, q.predicate, q.object) for q in quads)
         if records:
             records = [ox.Quad(_META, _BASE_IRI, ox.Literal(self.base_iri), _META), *records]
         try:
