@@ -44,12 +44,15 @@ def timed_components(nlp: object, texts: list[str]) -> dict[str, float]:
     spent, docs = cpu(lambda: [nlp.make_doc(text) for text in texts])  # type: ignore[attr-defined]
     seconds["tokenizer"] = spent
     for name, component in nlp.pipeline:  # type: ignore[attr-defined]
-        if hasattr(component, "pipe"):
-            run = lambda c=component, d=docs: list(c.pipe(d, batch_size=DEFAULT_BATCH_SIZE))  # noqa: E731
-        else:
-            run = lambda c=component, d=docs: [c(doc) for doc in d]  # noqa: E731
-        seconds[name], docs = cpu(run)
+        seconds[name], docs = cpu(lambda c=component, d=docs: _apply(c, d))
     return seconds
+
+
+def _apply(component: object, docs: list) -> list:
+    """One pipeline component over ``docs``, in batches when it takes them."""
+    if hasattr(component, "pipe"):
+        return list(component.pipe(docs, batch_size=DEFAULT_BATCH_SIZE))
+    return [component(doc) for doc in docs]  # type: ignore[operator]
 
 
 def kg_stages(corpus: Path, model: str, folder: Path) -> tuple[dict[str, float], int]:

@@ -638,7 +638,7 @@ class OxigraphTerms:
                     self._iris.clear()
                 node = self._iris[term] = ox.NamedNode(term)
             return node
-        if type(term) is Literal and term.datatype is not None:
+        if type(term) is Literal and term.datatype is not None and not term.language:
             return ox.Literal(str(term), datatype=self(term.datatype))
         return to_oxigraph(term)
 

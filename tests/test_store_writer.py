@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from rdflib import Literal, URIRef
+from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import XSD
 
 from kg.errors import RdfError
-from kg.store import META_GRAPH, DocumentWriter, GraphStore, to_oxigraph
+from kg.store import META_GRAPH, DocumentWriter, GraphStore, OxigraphTerms, to_oxigraph
 from tests.test_store import BASE, INTERPOL, doc_graph, graph_of, union
 
 DOCS = {
@@ -192,3 +192,20 @@ def test_bulk_load_documents_refuses_a_shard_before_changing_anything(tmp_path: 
         with pytest.raises(RdfError, match="expected quads in the graphs of 1 documents"):
             store.bulk_load_documents(shard, {"alpha": "a2"})
         assert everything(store) == before
+
+
+@pytest.mark.parametrize(
+    "term",
+    [
+        URIRef(f"{BASE}entity/interpol"),
+        Literal("INTERPOL"),
+        Literal("INTERPOL", lang="en"),
+        Literal("7", datatype=XSD.integer),
+        BNode("b1"),
+    ],
+    ids=["iri", "plain", "language", "typed", "blank"],
+)
+def test_remembered_conversion_gives_what_to_oxigraph_gives(term: object) -> None:
+    terms = OxigraphTerms()
+    assert terms(term) == to_oxigraph(term)
+    assert terms(term) == to_oxigraph(term)  # a second time, from memory for an IRI
