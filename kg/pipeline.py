@@ -113,8 +113,8 @@ class DocumentResolver:
 
     def resolve(self, item: DocumentFacts) -> tuple[Resolution, ResolutionMemory]:
         """The document's resolution, and what it added to the memory."""
-        names = self.resolver.operation_names.parent
-        before = dict(names)
+        names = self.resolver.operation_names
+        names.moved.clear()
         resolution = self.resolver.resolve([item])
         learnt = ResolutionMemory()
         for key, entity in resolution.entities.items():
@@ -129,7 +129,7 @@ class DocumentResolver:
                 continue
             alt = tuple(n for n in dict.fromkeys([entity.label, *entity.alt_labels]) if n != label)
             resolution.entities[key] = Entity(key, EntityKind(kind), label, alt, entity.wikidata)
-        learnt.aliases = {n: p for n, p in names.items() if p != n and before.get(n) != p}
+        learnt.aliases = {name: names.parent[name] for name in names.moved}
         self.memory.aliases.update(learnt.aliases)
         return resolution, learnt
 

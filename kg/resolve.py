@@ -71,22 +71,31 @@ def fact_mentions(fact: Fact) -> list[Mention]:
 
 
 class _Groups:
-    """Union-find over hashable items."""
+    """Union-find over hashable items. ``moved`` collects, in order, the items whose parent
+    changed since the caller last cleared it: what one step taught is read from there, where
+    comparing the whole table before and after would cost time growing with every name
+    ever seen, for every document."""
 
     def __init__(self) -> None:
         self.parent: dict = {}
+        self.moved: dict = {}
 
     def find(self, item):
-        self.parent.setdefault(item, item)
-        while self.parent[item] != item:
-            self.parent[item] = self.parent[self.parent[item]]
-            item = self.parent[item]
+        parent = self.parent
+        parent.setdefault(item, item)
+        while parent[item] != item:
+            grandparent = parent[parent[item]]
+            if grandparent != parent[item]:
+                parent[item] = grandparent
+                self.moved[item] = None
+            item = parent[item]
         return item
 
     def union(self, a, b) -> None:
         ra, rb = self.find(a), self.find(b)
         if ra != rb:
             self.parent[rb] = ra
+            self.moved[rb] = None
 
 
 class Resolver:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from kg.records import (
     Document,
     DocumentFacts,
@@ -16,7 +19,7 @@ from kg.records import (
     Sentence,
     Statement,
 )
-from kg.resolve import Resolver
+from kg.resolve import Resolver, _Groups
 
 ORG = EntityKind.ORGANISATION
 PERSON = EntityKind.PERSON
@@ -136,3 +139,20 @@ def test_position_organisation_and_person_resolve_independently():
     res = Resolver().resolve([item("d1", Position(person, "Executive Director", org))])
     assert keys(res, "d1", org) == ["unodc"]
     assert res.entities[keys(res, "d1", person)[0]].kind is PERSON
+
+
+NAME_PAIRS = st.tuples(st.integers(0, 12), st.integers(0, 12))
+
+
+@given(st.lists(st.lists(NAME_PAIRS, max_size=6), max_size=8))
+def test_moved_names_are_exactly_the_entries_a_step_changed(steps):
+    """What ``_Groups.moved`` collects equals comparing the whole table before and after each
+    step, which it replaces (that comparison cost time growing with every name seen)."""
+    groups = _Groups()
+    for pairs in steps:
+        before = dict(groups.parent)
+        groups.moved.clear()
+        for a, b in pairs:
+            groups.union(f"name {a}", f"name {b}")
+        changed = {n: p for n, p in groups.parent.items() if p != n and before.get(n) != p}
+        assert {n: groups.parent[n] for n in groups.moved} == changed
