@@ -360,6 +360,10 @@ def evaluate(
 register_all(app)
 
 
+INTERRUPTED = 130
+"""The exit code of a run stopped by Ctrl-C (128 + SIGINT), as shells report it."""
+
+
 def main() -> None:
     """Entry point: run the app, turning kg's own errors into one line and exit code 1."""
     try:
@@ -375,8 +379,7 @@ def main() -> None:
         typer.echo("kg: aborted", err=True)
         sys.exit(130)
     except KeyboardInterrupt:
-        typer.echo("kg: interrupted; outputs left as they were", err=True)
-        sys.exit(130)
+        code = INTERRUPTED
     except Exception as exc:  # click usage errors and anything unexpected: still one line
         from click.exceptions import ClickException
 
@@ -387,4 +390,11 @@ def main() -> None:
             sys.exit(exc.exit_code)
         typer.echo(f"kg: internal error: {type(exc).__name__}: {exc}", err=True)
         sys.exit(70)
+    if code == INTERRUPTED:
+        # typer turns a Ctrl-C inside a command into this code, silently
+        typer.echo(
+            "kg: interrupted; a file being written is left as it was, "
+            "a store keeps the documents it finished",
+            err=True,
+        )
     sys.exit(code if isinstance(code, int) else 0)

@@ -213,3 +213,42 @@ def test_queries_lists_every_named_question():
 def test_python_dash_m_and_help():
     result = kg("--help")
     assert result.returncode == 0 and "build" in result.stdout.decode()
+
+
+@pytest.mark.model
+def test_ctrl_c_during_a_store_build_keeps_the_finished_documents(tmp_path, monkeypatch, capfd):
+    """Ctrl-C (a KeyboardInterrupt in the parent) ends the build with one line and code 130;
+    the documents written before it stay in the store, and a rerun builds only the rest."""
+    from kg import cli
+    from kg.pipeline import DocumentResolver
+    from kg.store import GraphStore
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for i in range(4):
+        text = f"Country {i} has been a member of Interpol since {i + 1} March 1971."
+        (corpus / f"doc{i}.txt").write_text(text, encoding="utf-8")
+    store = tmp_path / "store"
+    resolve, calls = DocumentResolver.resolve, []
+
+    def interrupted_at_the_third(self, item):
+        calls.append(item.document.id)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return resolve(self, item)
+
+    monkeypatch.setattr(DocumentResolver, "resolve", interrupted_at_the_third)
+    monkeypatch.setattr(sys, "argv", ["kg", "build", str(corpus), "--store", str(store), "-q"])
+    with pytest.raises(SystemExit) as exit_:
+        cli.main()
+    lines = [line for line in capfd.readouterr().err.splitlines() if line.strip()]
+    assert exit_.value.code == 130
+    assert lines == [
+        "kg: interrupted; a file being written is left as it was, "
+        "a store keeps the documents it finished"
+    ]
+    with GraphStore.open(store, read_only=True) as kept:
+        assert len(kept.documents()) == 2
+    rerun = kg("build", str(corpus), "--store", str(store))
+    assert rerun.returncode == 0, rerun.stderr.decode()
+    assert "2 documents processed, 2 unchanged" in rerun.stderr.decode()
