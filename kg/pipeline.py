@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 from rdflib import Dataset, Literal, URIRef
 
@@ -77,6 +77,15 @@ class BuildReport:
         )
 
 
+class EntityMemory(Protocol):
+    """Entity key -> (kind, preferred label), as ``DocumentResolver`` reads and extends it: a
+    dict, or a store's ``kg.store.LearntEntities``, which looks entities up one at a time."""
+
+    def get(self, key: str, /) -> tuple[str, str] | None: ...
+
+    def __setitem__(self, key: str, value: tuple[str, str], /) -> None: ...
+
+
 @dataclass(slots=True)
 class ResolutionMemory:
     """What resolving earlier documents taught: the kind and preferred label each entity
@@ -84,7 +93,7 @@ class ResolutionMemory:
     alias table of ``kg.resolve`` (name -> parent name). A store keeps it in its metadata
     graph, written with each document, so later builds resolve as a full build would."""
 
-    entities: dict[str, tuple[str, str]] = field(default_factory=dict)
+    entities: EntityMemory = field(default_factory=dict)
     aliases: dict[str, str] = field(default_factory=dict)
 
 
@@ -283,14 +292,13 @@ def build_store(
     with GraphStore.open(store_path, create=True) as store:
         minter = store._bind_base(base_iri)
         store._repair()  # graphs a killed bulk load left without a record
-        known = store.documents()
-        seen: set[str] = set()
+        seen: set[str] | None = set() if prune else None
         hashes: dict[str, str] = {}
 
         def changed() -> Iterator[Document]:
             candidates = itertools.chain([first], documents)
             for document, digest in changed_documents(
-                candidates, known, seen, model, report, on_document
+                candidates, store.document_hash, seen, model, report, on_document
             ):
                 hashes[document.id] = digest
                 yield document
@@ -298,7 +306,6 @@ def build_store(
         fresh = changed()
         head = next(fresh, None)  # the model loads only when some document needs it
         if head is not None:
-            resolver = DocumentResolver(ResolutionMemory(*store._memory()))
             items = extract_documents(
                 itertools.chain([head], fresh),
                 model=model,
@@ -309,6 +316,7 @@ def build_store(
             )
             terms = OxigraphTerms()
             with store.writer() as writer:
+                resolver = DocumentResolver(ResolutionMemory(writer.entities, store._aliases()))
                 for item in items:
                     resolution, learnt = resolver.resolve(item)
                     graph = _as_oxigraph(document_triples(item, resolution, minter), terms)
@@ -322,8 +330,8 @@ def build_store(
                     )
                     report.documents += 1
                     report.facts.update(fact.family for fact in item.facts)
-        if prune:
-            retract_gone(store, known, seen, report)
+        if seen is not None:
+            retract_gone(store, seen, report)
         report.triples = store.quad_count()
         write_quarantine(Path(store_path) / QUARANTINE_FILE, report.quarantined)
     report.seconds = time.perf_counter() - started
@@ -332,18 +340,20 @@ def build_store(
 
 def changed_documents(
     documents: Iterable[Document],
-    known: dict[str, str],
-    seen: set[str],
+    recorded: Callable[[str], str | None],
+    seen: set[str] | None,
     model: str | None,
     report: BuildReport,
     on_document: Callable[[Document], None] | None,
 ) -> Iterator[tuple[Document, str]]:
-    """The documents whose content hash the store (``known``: id -> hash) does not hold,
-    with that hash; the others are counted unchanged. Every id read is added to ``seen``."""
+    """The documents whose content hash is not the one the store records (``recorded``: id
+    -> hash or None, ``GraphStore.document_hash``), with that hash; the others are counted
+    unchanged. Every id read is added to ``seen``, when given (``--prune`` needs them)."""
     for document in documents:
-        seen.add(document.id)
+        if seen is not None:
+            seen.add(document.id)
         digest = content_hash(document, model=model)
-        if known.get(document.id) != digest:
+        if recorded(document.id) != digest:
             yield document, digest
             continue
         report.unchanged += 1
@@ -351,9 +361,9 @@ def changed_documents(
             on_document(document)
 
 
-def retract_gone(store, known: dict[str, str], seen: set[str], report: BuildReport) -> None:
+def retract_gone(store, seen: set[str], report: BuildReport) -> None:
     """``--prune``: remove the documents the store holds that this build did not read."""
-    gone = [doc_id for doc_id in known if doc_id not in seen]
+    gone = [doc_id for doc_id in store.documents() if doc_id not in seen]
     if gone:
         store._retract(gone)
         report.removed = len(gone)

@@ -102,6 +102,9 @@ LOAD_QUADS = 100_000
 copies). Its own batch is a million quads, held in memory while it sorts them for each
 index: 1M quads of the benchmark graph peaked at 1.9 GB in one go, 780 MB in chunks of
 250,000 and 310 MB in chunks of 100,000, for about 15% more CPU time."""
+ENTITY_CACHE = 100_000
+"""Entities of the resolution memory a build keeps at hand (``LearntEntities``): a few tens
+of MB; past it the cache starts over and entities are looked up in the store again."""
 _FLUSH_BYTES = 32 << 20
 """Bytes of SPARQL Update after which the writer flushes RocksDB's in-memory tables."""
 _READ_ONLY_ATTEMPTS = 5
@@ -240,6 +243,29 @@ class GraphStore:
         hashes = self._meta_values(_BUILD_HASH)
         return dict(sorted((doc_id, hashes.get(node, "")) for node, doc_id in ids.items()))
 
+    def document_hash(self, doc_id: str) -> str | None:
+        """The content hash recorded for ``doc_id`` ("" when none is), or None when the store
+        holds no such document: two index lookups, where ``documents`` reads every record,
+        so that a build's memory does not grow with the store."""
+        store = self.store
+        for record in store.quads_for_pattern(None, _DOCUMENT_ID, ox.Literal(doc_id), _META):
+            for quad in store.quads_for_pattern(record.subject, _BUILD_HASH, None, _META):
+                return quad.object.value
+            return ""
+        return None
+
+    def learnt_entity(self, key: str) -> tuple[str, str] | None:
+        """What resolution learnt of the entity ``key``: (kind, preferred label), or None."""
+        entry = ox.NamedNode(f"{META_GRAPH}#entity-{_digest(key)}")
+        values = {
+            quad.predicate: quad.object.value
+            for quad in self.store.quads_for_pattern(entry, None, None, _META)
+        }
+        kind, label = values.get(_ENTITY_KIND), values.get(_ENTITY_LABEL)
+        if values.get(_ENTITY_KEY) != key or kind is None or label is None:
+            return None
+        return kind, label
+
     def replace_document(self, doc_id: str, graph: DocumentGraph, content_hash: str) -> None:
         """Make ``graph`` the document's named graph and record ``content_hash``, in one
         transaction. ``graph`` is an rdflib graph, pyoxigraph quads (in the default graph
@@ -249,7 +275,7 @@ class GraphStore:
 
     def remove_document(self, doc_id: str) -> bool:
         """Retract a document's graph and its hash in one transaction; False when absent."""
-        if doc_id not in self.documents():
+        if self.document_hash(doc_id) is None:
             return False
         self._retract([doc_id])
         return True
@@ -299,9 +325,14 @@ class GraphStore:
         kinds = self._meta_values(_ENTITY_KIND)
         labels = self._meta_values(_ENTITY_LABEL)
         entities = {key: (kinds[node], labels[node]) for node, key in keys.items()}
+        return entities, self._aliases()
+
+    def _aliases(self) -> dict[str, str]:
+        """The operation-name alias table resolution learnt (name -> parent name): one entry
+        per operation name with aliases, few enough to hold whole."""
         names = self._meta_values(_ALIAS_NAME)
         parents = self._meta_values(_ALIAS_PARENT)
-        return entities, {name: parents[node] for node, name in names.items()}
+        return {name: parents[node] for node, name in names.items()}
 
     def _write(
         self,
@@ -368,8 +399,7 @@ class GraphStore:
         for _ in self._shard_quads(shard, names):
             pass
         self._repair()
-        recorded = self.documents()
-        self._retract(doc_id for doc_id in hashes if doc_id in recorded)
+        self._retract([doc_id for doc_id in hashes if self.document_hash(doc_id) is not None])
         loaded = 0
         quads = self._shard_quads(shard, names)
         while chunk := list(itertools.islice(quads, LOAD_QUADS)):
@@ -480,6 +510,10 @@ class DocumentWriter:
     document, or one that re-teaches an entry of the resolution memory, is written on its
     own in one transaction (``GraphStore._write``), after the batch, so that writes keep
     their order. Opening a writer first repairs what an interrupted bulk load left.
+
+    Whether a document or an entity is already recorded is asked of the store, one lookup
+    at a time, and of the batch: the writer holds nothing that grows with the store.
+    ``entities`` is the resolution memory to resolve the writer's documents against.
     """
 
     def __init__(self, store: GraphStore, batch_quads: int = BATCH_QUADS) -> None:
@@ -487,13 +521,13 @@ class DocumentWriter:
         self._store = store
         self._batch_quads = batch_quads
         self._minter = IriMinter(store.base_iri)
-        self._recorded = set(store.documents())
-        entities, aliases = store._memory()
-        self._entity_keys = set(entities)
-        self._alias_names = set(aliases)
+        self._alias_names = set(store._aliases())
+        self._batch_ids: set[str] = set()
+        self._batch_entities: dict[str, tuple[str, str]] = {}
         self._quads: list[ox.Quad] = []
         self._union: list[ox.Quad] = []
         self._records: list[ox.Quad] = []
+        self.entities = LearntEntities(store, self._batch_entities)
 
     def __enter__(self) -> DocumentWriter:
         return self
@@ -515,8 +549,8 @@ class DocumentWriter:
         _check_hash(content_hash)
         entities, aliases = entities or {}, aliases or {}
         if (
-            doc_id in self._recorded
-            or not self._entity_keys.isdisjoint(entities)
+            self._recorded(doc_id)
+            or any(map(self._knows, entities))
             or not self._alias_names.isdisjoint(aliases)
         ):
             self.commit()
@@ -527,8 +561,8 @@ class DocumentWriter:
             self._quads += [ox.Quad(s, p, o, name) for s, p, o in triples]
             self._union += [ox.Quad(s, p, o) for s, p, o in triples]
             self._records += _record_quads(name, doc_id, content_hash, entities, aliases)
-        self._recorded.add(doc_id)
-        self._entity_keys.update(entities)
+            self._batch_ids.add(doc_id)
+            self._batch_entities.update(entities)
         self._alias_names.update(aliases)
         if len(self._quads) >= self._batch_quads:
             self.commit()
@@ -539,6 +573,51 @@ class DocumentWriter:
         self._quads, self._union, self._records = [], [], []
         if records:
             self._store._bulk_add(quads, records, union)
+        self._batch_ids.clear()
+        self._batch_entities.clear()  # in place: ``entities`` reads it
+
+    def _recorded(self, doc_id: str) -> bool:
+        return doc_id in self._batch_ids or self._store.document_hash(doc_id) is not None
+
+    def _knows(self, key: str) -> bool:
+        return key in self._batch_entities or self._store.learnt_entity(key) is not None
+
+
+class LearntEntities:
+    """The entities of the resolution memory (key -> (kind, preferred label)) as a store
+    records them, for ``kg.pipeline.DocumentResolver``: looked up one at a time, through a
+    bounded cache, and in ``pending`` (what documents not yet written taught), so that a
+    build's memory does not grow with every entity the store ever learnt, as a dict of them
+    all would."""
+
+    def __init__(
+        self,
+        store: GraphStore,
+        pending: Mapping[str, tuple[str, str]],
+        limit: int = ENTITY_CACHE,
+    ) -> None:
+        self._store = store
+        self._pending = pending
+        self._cache: dict[str, tuple[str, str] | None] = {}
+        self._limit = limit
+
+    def get(self, key: str) -> tuple[str, str] | None:
+        value = self._pending.get(key)
+        if value is not None:
+            return value
+        if key in self._cache:
+            return self._cache[key]
+        value = self._store.learnt_entity(key)
+        self._remember(key, value)
+        return value
+
+    def __setitem__(self, key: str, value: tuple[str, str]) -> None:
+        self._remember(key, value)
+
+    def _remember(self, key: str, value: tuple[str, str] | None) -> None:
+        if len(self._cache) >= self._limit:
+            self._cache.clear()  # as OxigraphTerms: starting over costs less than an LRU
+        self._cache[key] = value
 
 
 def is_store(path: Path) -> bool:

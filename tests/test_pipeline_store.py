@@ -217,6 +217,28 @@ def test_an_alias_learnt_in_an_earlier_run_resolves_a_later_document(
     assert operations == {"https://w3id.org/kgnews/id/operation/red-sky"}
 
 
+@pytest.mark.model
+def test_a_build_into_a_store_holds_no_table_that_grows_with_the_store(
+    tmp_path: Path, one_model, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Documents and learnt entities are asked of the store one at a time: reading its whole
+    tables would make a build's memory grow with every document it holds. What the build
+    writes is what it wrote when it read them whole."""
+    corpus = write_corpus(tmp_path / "corpus", {"a.txt": ARTICLES["a.txt"], "r.txt": RENAMED})
+    build_store([corpus], tmp_path / "store")
+    write_corpus(corpus, {"b.txt": ARTICLES["b.txt"], "s.txt": BLUE_SKY})
+    for table in ("documents", "_memory"):
+        monkeypatch.setattr(GraphStore, table, whole_table)
+    report = build_store([corpus], tmp_path / "store")
+    monkeypatch.undo()
+    assert (report.documents, report.unchanged) == (2, 2)
+    assert contents(tmp_path / "store")[1] == quads(build_dataset([corpus]))
+
+
+def whole_table(*_args: object) -> None:
+    raise AssertionError("a build read a whole table of the store")
+
+
 # --- refusals -----------------------------------------------------------------------------
 
 

@@ -13,7 +13,14 @@ from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import XSD
 
 from kg.errors import RdfError
-from kg.store import META_GRAPH, DocumentWriter, GraphStore, OxigraphTerms, to_oxigraph
+from kg.store import (
+    META_GRAPH,
+    DocumentWriter,
+    GraphStore,
+    LearntEntities,
+    OxigraphTerms,
+    to_oxigraph,
+)
 from tests.test_store import BASE, INTERPOL, doc_graph, graph_of, union
 
 DOCS = {
@@ -209,3 +216,46 @@ def test_remembered_conversion_gives_what_to_oxigraph_gives(term: object) -> Non
     terms = OxigraphTerms()
     assert terms(term) == to_oxigraph(term)
     assert terms(term) == to_oxigraph(term)  # a second time, from memory for an IRI
+
+
+def test_an_entity_taught_again_replaces_its_entry_batched_or_written(tmp_path: Path) -> None:
+    """The writer asks the store and its batch whether an entity is known, so a second
+    teaching goes through the replacing transaction whether the first was committed or not."""
+    with GraphStore.open(tmp_path / "store", create=True) as store:
+        with DocumentWriter(store, 10_000) as writer:
+            writer.write("alpha", doc_graph("alpha"), "a", entities={"x": ("Person", "X")})
+            writer.write("beta", doc_graph("beta"), "b", entities={"x": ("Person", "Ex")})
+            writer.commit()
+            writer.write("gamma", doc_graph("gamma"), "c", entities={"x": ("Person", "Y")})
+        assert store._memory() == ({"x": ("Person", "Y")}, {})
+        assert store.documents() == {"alpha": "a", "beta": "b", "gamma": "c"}
+
+
+def test_learnt_entities_are_found_in_the_batch_in_the_store_and_after_the_cache_clears(
+    tmp_path: Path,
+) -> None:
+    with GraphStore.open(tmp_path / "store", create=True) as store:
+        store.replace_document("alpha", doc_graph("alpha"), "a")
+        store._write("beta", doc_graph("beta"), "b", entities={"old": ("Person", "Old")})
+        with DocumentWriter(store, 10_000) as writer:
+            entities = LearntEntities(store, writer._batch_entities, limit=1)
+            assert entities.get("old") == ("Person", "Old")  # recorded by an earlier build
+            assert entities.get("new") is None
+            entities["new"] = taught = ("Organisation", "New")
+            writer.write("gamma", doc_graph("gamma"), "c", entities={"new": taught})
+            assert entities.get("old") == ("Person", "Old")  # the cache started over
+            assert entities.get("new") == ("Organisation", "New")  # from the batch
+            writer.commit()
+            assert entities.get("old") == ("Person", "Old")
+            assert entities.get("new") == ("Organisation", "New")  # from the store
+
+
+def test_the_store_answers_one_document_or_entity_as_its_whole_tables_do(tmp_path: Path) -> None:
+    with GraphStore.open(tmp_path / "store", create=True) as store:
+        store._write("alpha", doc_graph("alpha"), "a", entities={"k": ("Person", "K")})
+        store.replace_document("beta", doc_graph("beta"), "b")
+        documents, (entities, _) = store.documents(), store._memory()
+        for doc_id in ("alpha", "beta", "gamma", ""):
+            assert store.document_hash(doc_id) == documents.get(doc_id)
+        for key in ("k", "K", "unknown"):
+            assert store.learnt_entity(key) == entities.get(key)

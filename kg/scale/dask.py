@@ -113,10 +113,14 @@ def build_store_dask(
     store_path = Path(store_path)
     with GraphStore.open(store_path, create=True) as store:
         minter = store._bind_base(base_iri)
-        known = store.documents()
-        seen: set[str] = set()
+        seen: set[str] | None = set() if prune else None
         fresh = changed_documents(
-            itertools.chain([first], documents), known, seen, model, report, on_document
+            itertools.chain([first], documents),
+            store.document_hash,
+            seen,
+            model,
+            report,
+            on_document,
         )
         parts = _partitions(fresh, partition_size)
         head = next(parts, None)
@@ -130,8 +134,8 @@ def build_store_dask(
                     _extracted(client, itertools.chain([head], parts), model)
                 ):
                     writer.write(index, items)
-        if prune:
-            retract_gone(store, known, seen, report)
+        if seen is not None:
+            retract_gone(store, seen, report)
         report.triples = store.quad_count()
     report.seconds = time.perf_counter() - started
     return report
@@ -194,12 +198,16 @@ class _ShardWriter:
         report: BuildReport,
         on_document: Callable[[Document], None] | None,
     ) -> None:
+        from kg.store import LearntEntities
+
         self.store = store
         self.minter = minter
         self.folder = folder
         self.report = report
         self.on_document = on_document
-        self.resolver = DocumentResolver(ResolutionMemory(*store._memory()))
+        self.learnt: dict[str, tuple[str, str]] = {}  # by the partition being written
+        entities = LearntEntities(store, self.learnt)
+        self.resolver = DocumentResolver(ResolutionMemory(entities, store._aliases()))
 
     def write(self, index: int, items: list[tuple[DocumentFacts, str]]) -> None:
         from kg.rdf import document_triples
@@ -209,20 +217,19 @@ class _ShardWriter:
         term = OxigraphTerms()
 
         quads: list[ox.Quad] = []
-        learnt = ResolutionMemory()
+        aliases: dict[str, str] = {}
         for item, _ in items:
             resolution, taught = self.resolver.resolve(item)
-            learnt.entities.update(taught.entities)
-            learnt.aliases.update(taught.aliases)
+            self.learnt.update(taught.entities)
+            aliases.update(taught.aliases)
             name = ox.NamedNode(self.minter.graph(item.document.id))
             triples = document_triples(item, resolution, self.minter)
             quads += (ox.Quad(term(s), term(p), term(o), name) for s, p, o in triples)
         shard = self.folder / f"part-{index:06d}.nq"
         atomic_write(shard, lambda out: ox.serialize(quads, out, ox.RdfFormat.N_QUADS))
         hashes = {item.document.id: digest for item, digest in items}
-        self.store.bulk_load_documents(
-            shard, hashes, entities=learnt.entities, aliases=learnt.aliases
-        )
+        self.store.bulk_load_documents(shard, hashes, entities=self.learnt, aliases=aliases)
+        self.learnt.clear()  # in place: the resolver's memory reads it
         for item, _ in items:
             self.report.documents += 1
             self.report.facts.update(fact.family for fact in item.facts)
