@@ -177,7 +177,7 @@ class OxigraphEngine:
             _refuse_unknown_graphs(query, {graph.value for graph in self._graphs()})
         elif not self._kg_store:
             options["use_default_graph_as_union"] = True
-        elif bound.uses_graph and not self._meta_out_of_reach(query):
+        elif bound.uses_graph and not out_of_reach(self._store, query, self._meta):
             options["named_graphs"] = self._graphs()
         try:
             return _from_oxigraph(self._store.query(bound.text, **options), dict(bound.columns))
@@ -186,46 +186,6 @@ class OxigraphEngine:
         except (OSError, RuntimeError, ValueError) as exc:
             raise QueryError(f"SPARQL query failed: {' '.join(str(exc).split())}") from exc
 
-    def _meta_out_of_reach(self, query: Query) -> bool:
-        """Whether no GRAPH pattern of the query can match in the metadata graph, so that
-        the store answers alike with that graph in view and the list of the others need not
-        be passed: pyoxigraph runs ``GRAPH ?g`` over a given list graph by graph, which with
-        thousands of documents costs more than the query (the named questions' GRAPH
-        patterns all ask for document triples, which the metadata graph never holds)."""
-        return all(self._matches_nothing_in_meta(graph.p) for graph in _parts(query, "Graph"))
-
-    def _matches_nothing_in_meta(self, pattern: object) -> bool:
-        """True only when ``pattern`` (a part of rdflib's algebra) surely has no solution in
-        the metadata graph: a triple it requires is not there. Anything else, such as an
-        aggregate (which answers even over nothing) or a property path, counts as a match."""
-        if not isinstance(pattern, CompValue):
-            return False
-        if pattern.name == "BGP":
-            return any(self._absent_from_meta(triple) for triple in pattern.triples)
-        if pattern.name == "Join":
-            return any(self._matches_nothing_in_meta(p) for p in (pattern.p1, pattern.p2))
-        if pattern.name == "Union":
-            return all(self._matches_nothing_in_meta(p) for p in (pattern.p1, pattern.p2))
-        if pattern.name in ("LeftJoin", "Minus"):
-            return self._matches_nothing_in_meta(pattern.p1)
-        if pattern.name in _NARROWING_PARTS:
-            return self._matches_nothing_in_meta(pattern.p)
-        return False
-
-    def _absent_from_meta(self, triple: tuple[object, ...]) -> bool:
-        from kg.store import to_oxigraph
-
-        terms = [None if isinstance(term, Variable | BNode) else term for term in triple]
-        if not all(term is None or isinstance(term, URIRef | Literal) for term in terms):
-            return False  # a property path
-        if isinstance(terms[0], Literal) or isinstance(terms[1], Literal):
-            return True  # matches nothing anywhere
-        try:
-            pattern = [None if term is None else to_oxigraph(term) for term in terms]
-        except ValueError:  # an IRI pyoxigraph refuses: pyoxigraph reports it
-            return False
-        return next(iter(self._store.quads_for_pattern(*pattern, self._meta)), None) is None
-
     def _graphs(self) -> list[pyoxigraph.NamedNode]:
         """The store's named graphs but the metadata graph. Listed only for a query that
         names graphs (FROM or GRAPH): it reads every graph name in the store."""
@@ -233,6 +193,49 @@ class OxigraphEngine:
 
         names = self._store.named_graphs()
         return [g for g in names if isinstance(g, ox.NamedNode) and g != self._meta]
+
+
+def out_of_reach(store: pyoxigraph.Store, query: Query, graph: pyoxigraph.NamedNode) -> bool:
+    """Whether no GRAPH pattern of ``query`` can match in ``graph`` (a store's metadata
+    graph), so that the store answers alike with that graph in view and the list of the
+    others need not be passed: pyoxigraph runs ``GRAPH ?g`` over a given list graph by graph,
+    which with thousands of documents costs more than the query (the named questions' GRAPH
+    patterns all ask for document triples, which the metadata graph never holds)."""
+    return all(_matches_nothing_in(store, graph, part.p) for part in _parts(query, "Graph"))
+
+
+def _matches_nothing_in(store: pyoxigraph.Store, graph: object, pattern: object) -> bool:
+    """True only when ``pattern`` (a part of rdflib's algebra) surely has no solution in
+    ``graph``: a triple it requires is not there. Anything else, such as an aggregate (which
+    answers even over nothing) or a property path, counts as a match."""
+    if not isinstance(pattern, CompValue):
+        return False
+    if pattern.name == "BGP":
+        return any(_absent_from(store, graph, triple) for triple in pattern.triples)
+    if pattern.name == "Join":
+        return any(_matches_nothing_in(store, graph, p) for p in (pattern.p1, pattern.p2))
+    if pattern.name == "Union":
+        return all(_matches_nothing_in(store, graph, p) for p in (pattern.p1, pattern.p2))
+    if pattern.name in ("LeftJoin", "Minus"):
+        return _matches_nothing_in(store, graph, pattern.p1)
+    if pattern.name in _NARROWING_PARTS:
+        return _matches_nothing_in(store, graph, pattern.p)
+    return False
+
+
+def _absent_from(store: pyoxigraph.Store, graph: object, triple: tuple[object, ...]) -> bool:
+    from kg.store import to_oxigraph
+
+    terms = [None if isinstance(term, Variable | BNode) else term for term in triple]
+    if not all(term is None or isinstance(term, URIRef | Literal) for term in terms):
+        return False  # a property path
+    if isinstance(terms[0], Literal) or isinstance(terms[1], Literal):
+        return True  # matches nothing anywhere
+    try:
+        pattern = [None if term is None else to_oxigraph(term) for term in terms]
+    except ValueError:  # an IRI pyoxigraph refuses: pyoxigraph reports it
+        return False
+    return next(iter(store.quads_for_pattern(*pattern, graph)), None) is None
 
 
 def named_queries(directory: Path | None = None) -> dict[str, NamedQuery]:

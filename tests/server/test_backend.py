@@ -154,6 +154,35 @@ def test_a_kg_store_shows_its_document_graphs_and_hides_its_bookkeeping(mini_sto
         prepare(f"SELECT * FROM <{META_GRAPH}> WHERE {{ ?s ?p ?o }}", names)
 
 
+def test_a_kg_store_lists_its_graphs_only_to_a_graph_pattern_that_could_reach_the_hidden_one(
+    mini_store,
+) -> None:
+    """The list of document graphs costs a query time in proportion to the store's size, so
+    it goes only with a GRAPH pattern that could match in the bookkeeping graph; the answers
+    stay those of the test above."""
+    from kg.server.app import backend_for
+
+    backend = backend_for(mini_store)
+    store, sent = backend._store, []
+
+    class Recording:
+        def query(self, sparql: str, **options: object) -> object:
+            sent.append(sorted(options))
+            return store.query(sparql, **options)
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(store, name)
+
+    backend._store = Recording()
+    label = "<http://www.w3.org/2004/02/skos/core#prefLabel>"
+    assert len(run(backend, "SELECT ?s WHERE { ?s ?p ?o } LIMIT 5").rows) == 5
+    labelled = run(backend, f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?s {label} ?l }} }}")
+    everything = run(backend, "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
+    assert sent == [[], [], ["named_graphs"]]
+    assert {str(row[0]) for row in everything.rows} == backend.graph_names()
+    assert {str(row[0]) for row in labelled.rows} <= backend.graph_names()
+
+
 def test_a_kg_store_answers_as_the_graph_file_does(mini_store, mini_dataset) -> None:
     from kg.server.app import backend_for
 
