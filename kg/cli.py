@@ -377,7 +377,7 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except typer.Abort:
         typer.echo("kg: aborted", err=True)
-        sys.exit(130)
+        sys.exit(INTERRUPTED)
     except KeyboardInterrupt:
         code = INTERRUPTED
     except Exception as exc:  # click usage errors and anything unexpected: still one line
