@@ -17,11 +17,12 @@ give exactly the graph the single-process build gives, the work is split in two:
   ``--prune`` and ``kg remove`` work as on a store built in one process.
 
 What stays on the client is not free: resolving, minting the triples and bulk-loading them
-(twice: into the document graph and into the union) took 40 to 60 ms a document of the
-synthetic benchmark corpus (``benchmarks/corpus.py``) on a busy two-core machine, where the
-whole single-process build took about 80 ms a document. The client therefore bounds the
-speed-up at a few workers; a second pass (workers resolving against a memory gathered
-first) would lift that bound, and is not done yet.
+(twice: into the document graph and into the union) take about 19 ms of the client's CPU a
+document of the synthetic benchmark corpus (``benchmarks/bench_dask.py``, 1,000 documents, two
+cores), where one worker parses one in about 68 ms. The client therefore caps a build at
+about 50 documents a second, reached at three to four such workers, however large the
+cluster; a second pass (workers minting the triples against a memory the client resolved
+first) would lift that cap, and is not done.
 
 Without a scheduler address a ``LocalCluster`` of worker processes on 127.0.0.1 runs the
 build and is closed afterwards; with one, the build connects to that scheduler, whose
