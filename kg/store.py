@@ -348,7 +348,7 @@ class GraphStore:
         self._check_writable()
         minter = IriMinter(self.base_iri)
         name = ox.NamedNode(minter.graph(doc_id))
-        triples = "\n".join(f"{s} {p} {o} ." for s, p, o in _triples(graph, name))
+        triples = "\n".join(f"{s} {p} {o} ." for s, p, o in checked_triples(graph, name))
         node = f"<{name.value}>"
         meta = [
             f"<{META_GRAPH}> <{_BASE_IRI.value}> {_string(self.base_iri)} .",
@@ -394,29 +394,74 @@ class GraphStore:
         read twice: once to check it, once to load it).
         """
         self._check_writable()
-        minter = IriMinter(self.base_iri)
-        names = {ox.NamedNode(minter.graph(doc_id)): doc_id for doc_id in hashes}
+        names = self._graph_names(hashes)
         for _ in self._shard_quads(shard, names):
             pass
-        self._repair()
-        self._retract([doc_id for doc_id in hashes if self.document_hash(doc_id) is not None])
+        self._clear_for_load(hashes)
         loaded = 0
         quads = self._shard_quads(shard, names)
         while chunk := list(itertools.islice(quads, LOAD_QUADS)):
             self._bulk_add(chunk, [])
             loaded += len(chunk)
+        self._record_load(names, hashes, entities or {}, aliases or {})
+        return loaded
+
+    def bulk_load_minted(
+        self,
+        graphs: bytes,
+        union: bytes,
+        hashes: Mapping[str, str],
+        *,
+        entities: Mapping[str, tuple[str, str]],
+        aliases: Mapping[str, str],
+    ) -> None:
+        """``bulk_load_documents`` for graphs kg itself minted and checked
+        (``kg.scale.dask.mint_partition``): the documents' graphs as N-Quads and their union
+        share as N-Triples, handed to pyoxigraph's loader as they are, with no Python object
+        per quad and no second reading. Each is one load, so their size (a partition's) is
+        what bounds the loader's memory; they must hold no blank node, which pyoxigraph
+        would name anew in each load.
+        """
+        self._check_writable()
+        names = self._graph_names(hashes)
+        self._clear_for_load(hashes)
+        try:
+            self.store.bulk_load(graphs, ox.RdfFormat.N_QUADS)
+            self.store.bulk_load(union, ox.RdfFormat.N_TRIPLES)
+        except (OSError, SyntaxError) as exc:
+            raise OutputError(f"cannot write to store {self.path}: {_one_line(exc)}") from exc
+        self._record_load(names, hashes, entities, aliases)
+
+    def _graph_names(self, hashes: Mapping[str, str]) -> dict[ox.NamedNode, str]:
+        minter = IriMinter(self.base_iri)
+        return {ox.NamedNode(minter.graph(doc_id)): doc_id for doc_id in hashes}
+
+    def _clear_for_load(self, hashes: Mapping[str, str]) -> None:
+        """Before a bulk load: what an earlier load cut short left, and the documents' old
+        graphs and records, go (one transaction each)."""
+        self._repair()
+        self._retract([doc_id for doc_id in hashes if self.document_hash(doc_id) is not None])
+
+    def _record_load(
+        self,
+        names: Mapping[ox.NamedNode, str],
+        hashes: Mapping[str, str],
+        entities: Mapping[str, tuple[str, str]],
+        aliases: Mapping[str, str],
+    ) -> None:
+        """After a bulk load: the documents' ids and hashes, and what resolving them taught,
+        in one transaction; until it lands, the loaded graphs have no record."""
         meta = [f"<{META_GRAPH}> <{_BASE_IRI.value}> {_string(self.base_iri)} ."]
         for name, doc_id in names.items():
             meta.append(f"<{name.value}> <{_DOCUMENT_ID.value}> {_string(doc_id)} .")
             meta.append(f"<{name.value}> <{_BUILD_HASH.value}> {_string(hashes[doc_id])} .")
-        replaced, learnt = _memory_entries(entities or {}, aliases or {})
+        replaced, learnt = _memory_entries(entities, aliases)
         operations = [f"DELETE WHERE {{ GRAPH <{META_GRAPH}> {{ {e} ?p ?o }} }}" for e in replaced]
         operations.append(
             f"INSERT DATA {{ GRAPH <{META_GRAPH}> {{\n" + "\n".join(meta + learnt) + "\n} }"
         )
         self._update(" ;\n".join(operations))
         self._base = self.base_iri
-        return loaded
 
     def _shard_quads(
         self, shard: str | Path, names: Mapping[ox.NamedNode, str]
@@ -434,7 +479,7 @@ class GraphStore:
                 if isinstance(obj, ox.Literal) and not _keeps(
                     quad.predicate.value, obj.datatype.value
                 ):
-                    next(_triples([quad], quad.graph_name))  # raises the refusal
+                    next(checked_triples([quad], quad.graph_name))  # raises the refusal
                 yield quad
         except (OSError, SyntaxError) as exc:
             raise RdfError(f"cannot read shard {shard}: {_one_line(exc)}") from exc
@@ -557,7 +602,7 @@ class DocumentWriter:
             self._store._write(doc_id, graph, content_hash, entities=entities, aliases=aliases)
         else:
             name = ox.NamedNode(self._minter.graph(doc_id))
-            triples = list(_triples(graph, name))  # checked whole before the batch grows
+            triples = list(checked_triples(graph, name))  # checked whole before the batch grows
             self._quads += [ox.Quad(s, p, o, name) for s, p, o in triples]
             self._union += [ox.Quad(s, p, o) for s, p, o in triples]
             self._records += _record_quads(name, doc_id, content_hash, entities, aliases)
@@ -722,7 +767,9 @@ class OxigraphTerms:
         return to_oxigraph(term)
 
 
-def _triples(graph: DocumentGraph, name: ox.NamedNode) -> Iterator[tuple[object, object, object]]:
+def checked_triples(
+    graph: DocumentGraph, name: ox.NamedNode
+) -> Iterator[tuple[object, object, object]]:
     """The graph's triples as pyoxigraph terms; a quad naming another graph is refused, and
     so is a literal the store would keep with another datatype."""
     if isinstance(graph, Graph):

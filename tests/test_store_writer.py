@@ -184,6 +184,26 @@ def test_bulk_load_documents_equals_one_transaction_per_document(tmp_path: Path)
         assert everything(store) == per_document(tmp_path)
 
 
+def test_minted_graphs_load_as_a_checked_shard_does(tmp_path: Path) -> None:
+    quads = [
+        ox.Quad(*map(to_oxigraph, triple), ox.NamedNode(f"{BASE}graph/{doc_id}"))
+        for doc_id, labels in DOCS.items()
+        for triple in doc_graph(doc_id, *labels)
+    ]
+    union_share = [ox.Triple(q.subject, q.predicate, q.object) for q in quads]
+    hashes = {doc_id: f"hash-{doc_id}" for doc_id in DOCS}
+    with GraphStore.open(tmp_path / "minted", create=True) as store:
+        store.replace_document("alpha", doc_graph("alpha", "AFRIPOL"), "old-alpha")
+        store.bulk_load_minted(
+            ox.serialize(quads, format=ox.RdfFormat.N_QUADS),
+            ox.serialize(union_share, format=ox.RdfFormat.N_TRIPLES),
+            hashes,
+            entities={},
+            aliases={},
+        )
+        assert everything(store) == per_document(tmp_path)
+
+
 def test_bulk_load_documents_refuses_a_shard_before_changing_anything(tmp_path: Path) -> None:
     shard = tmp_path / "shard.nq"
     shard.write_text(

@@ -10,19 +10,24 @@ give exactly the graph the single-process build gives, the work is split in two:
   partitions of ``partition_size`` documents (never the whole corpus at once: at most two
   partitions per worker are in flight), and each worker turns a partition into fact records
   (``DocumentFacts``, small and picklable) with a spaCy pipeline it loads once per process;
-- the client resolves the partitions' fact records in document order, writes each
-  partition's graphs as one N-Quads shard (one named graph per document) into a shards
-  folder, and bulk-loads the shard into the store (``GraphStore.bulk_load_documents``),
+- the client resolves the partitions' fact records in document order (a fraction of a
+  millisecond a document) and sends each partition's resolutions to the worker that holds
+  its fact records, a few partitions ahead of what it loads;
+- that worker mints the partition's graphs (``mint_partition``): N-Quads, one named graph
+  per document, and their share of the union as N-Triples, checked as a store checks what
+  it is given;
+- the client writes the N-Quads as the partition's shard into a shards folder and hands
+  both texts to pyoxigraph's loader as they are (``GraphStore.bulk_load_minted``),
   recording the documents' hashes and what resolution learnt, so incremental reruns,
-  ``--prune`` and ``kg remove`` work as on a store built in one process.
+  ``--prune`` and ``kg remove`` work as on a store built in one process. Partitions are
+  loaded in order, so a build stopped part-way keeps a prefix of them.
 
-What stays on the client is not free: resolving, minting the triples and bulk-loading them
-(twice: into the document graph and into the union) take about 19 ms of the client's CPU a
-document of the synthetic benchmark corpus (``benchmarks/bench_dask.py``, 1,000 documents, two
-cores), where one worker parses one in about 68 ms. The client therefore caps a build at
-about 50 documents a second, reached at three to four such workers, however large the
-cluster; a second pass (workers minting the triples against a memory the client resolved
-first) would lift that cap, and is not done.
+What stays on the client is resolving, pyoxigraph's loading and Dask's own traffic, with no
+Python work per triple: about 13 ms of the client's CPU a document of the synthetic
+benchmark corpus (``benchmarks/bench_dask.py``), where a worker parses one in about 68 ms, so
+one client keeps up with about five such workers (when the client minted the
+graphs and read each shard back twice, it took 18 ms, and about 55 documents a second was
+its limit).
 
 Without a scheduler address a ``LocalCluster`` of worker processes on 127.0.0.1 runs the
 build and is closed afterwards; with one, the build connects to that scheduler, whose
@@ -40,13 +45,14 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 
-from kg.errors import InputError, OutputError
+from kg.errors import InputError, OutputError, RdfError
 from kg.pipeline import (
     DEFAULT_BATCH_SIZE,
     BuildReport,
@@ -60,10 +66,11 @@ from kg.pipeline import (
 from kg.records import Document, DocumentFacts
 
 if TYPE_CHECKING:
-    from distributed import Client
+    from distributed import Client, Future
 
     from kg.extract import Extractor
     from kg.iri import IriMinter
+    from kg.resolve import Resolution
     from kg.store import GraphStore
 
 DEFAULT_PARTITION_SIZE = 64
@@ -130,11 +137,12 @@ def build_store_dask(
                 _shard_folder(shards, store_path) as folder,
                 _client(scheduler, workers, connect_timeout) as client,
             ):
-                writer = _ShardWriter(store, minter, folder, report, on_document)
-                for index, items in enumerate(
+                writer = _ShardWriter(client, store, minter, folder, report, on_document)
+                for index, (future, items) in enumerate(
                     _extracted(client, itertools.chain([head], parts), model)
                 ):
-                    writer.write(index, items)
+                    writer.add(index, future, items)
+                writer.finish()
         if seen is not None:
             retract_gone(store, seen, report)
         report.triples = store.quad_count()
@@ -148,6 +156,38 @@ def extract_partition(documents: list[Document], model: str | None) -> list[Docu
     pairs = ((doc.text, doc) for doc in documents)
     parsed = nlp.pipe(pairs, as_tuples=True, batch_size=DEFAULT_BATCH_SIZE)
     return [extractor.extract(document, spacy_doc) for spacy_doc, document in parsed]
+
+
+def mint_partition(
+    facts: list[DocumentFacts], resolutions: list[Resolution], base_iri: str
+) -> tuple[bytes, bytes]:
+    """A worker's second task: the partition's graphs as N-Quads, one named graph per
+    document, and their union share as N-Triples, minted from the fact records it extracted
+    and the resolutions the client made of them in document order, and checked as a store
+    checks what it is given (``GraphStore.bulk_load_minted`` loads them as they are)."""
+    from kg.iri import IriMinter
+    from kg.rdf import document_triples
+    from kg.store import OxigraphTerms, checked_triples
+
+    minter, term = IriMinter(base_iri), OxigraphTerms()
+    quads: list[ox.Quad] = []
+    union: list[ox.Triple] = []
+    for item, resolution in zip(facts, resolutions, strict=True):
+        name = ox.NamedNode(minter.graph(item.document.id))
+        minted = (
+            (term(s), term(p), term(o)) for s, p, o in document_triples(item, resolution, minter)
+        )
+        for s, p, o in checked_triples(minted, name):
+            if type(s) is ox.BlankNode or type(o) is ox.BlankNode:
+                raise RdfError(
+                    f"document {item.document.id!r}: kg mints no blank nodes, got {s} {p} {o}"
+                )
+            quads.append(ox.Quad(s, p, o, name))
+            union.append(ox.Triple(s, p, o))
+    return (
+        ox.serialize(quads, format=ox.RdfFormat.N_QUADS),
+        ox.serialize(union, format=ox.RdfFormat.N_TRIPLES),
+    )
 
 
 @cache
@@ -169,11 +209,12 @@ def _partitions(
 
 def _extracted(
     client: Client, parts: Iterator[list[tuple[Document, str]]], model: str | None
-) -> Iterator[list[tuple[DocumentFacts, str]]]:
-    """Each partition's fact records with their hashes, in order, with a bounded number of
-    partitions submitted ahead so that the client never holds the corpus."""
-    ahead = _IN_FLIGHT_PER_WORKER * max(1, len(client.scheduler_info().get("workers", {})))
-    pending: deque[tuple[Any, list[str]]] = deque()
+) -> Iterator[tuple[Future, list[tuple[DocumentFacts, str]]]]:
+    """Each partition's fact records with their hashes, in order, and the future that holds
+    them on a worker; with a bounded number of partitions submitted ahead so that the
+    client never holds the corpus."""
+    ahead = _IN_FLIGHT_PER_WORKER * _worker_count(client)
+    pending: deque[tuple[Future, list[str]]] = deque()
     try:
         for part in itertools.chain(parts, [None]):
             if part is not None:
@@ -182,17 +223,35 @@ def _extracted(
                 pending.append((future, [digest for _, digest in part]))
             while pending and (part is None or len(pending) >= ahead):
                 future, digests = pending.popleft()
-                yield list(zip(future.result(), digests, strict=True))
+                yield future, list(zip(future.result(), digests, strict=True))
     finally:
         for future, _ in pending:
             future.cancel()
 
 
+def _worker_count(client: Client) -> int:
+    return max(1, len(client.scheduler_info().get("workers", {})))
+
+
+@dataclass(frozen=True, slots=True)
+class _Minting:
+    """A partition resolved on the client, its graphs being minted on a worker."""
+
+    index: int
+    future: Future
+    items: list[tuple[DocumentFacts, str]]
+    learnt: dict[str, tuple[str, str]]
+    aliases: dict[str, str]
+
+
 class _ShardWriter:
-    """Resolves partitions in order, writes each as an N-Quads shard and loads it."""
+    """Resolves partitions in order, has a worker mint each one's graphs, and writes and
+    loads the shards in the same order, a few partitions behind the resolving so that the
+    workers never wait for the client."""
 
     def __init__(
         self,
+        client: Client,
         store: GraphStore,
         minter: IriMinter,
         folder: Path,
@@ -201,37 +260,52 @@ class _ShardWriter:
     ) -> None:
         from kg.store import LearntEntities
 
+        self.client = client
         self.store = store
         self.minter = minter
         self.folder = folder
         self.report = report
         self.on_document = on_document
-        self.learnt: dict[str, tuple[str, str]] = {}  # by the partition being written
-        entities = LearntEntities(store, self.learnt)
+        self.ahead = _worker_count(client)
+        self.minting: deque[_Minting] = deque()
+        self.pending: dict[str, tuple[str, str]] = {}  # learnt by partitions not yet loaded
+        entities = LearntEntities(store, self.pending)
         self.resolver = DocumentResolver(ResolutionMemory(entities, store._aliases()))
 
-    def write(self, index: int, items: list[tuple[DocumentFacts, str]]) -> None:
-        from kg.rdf import document_triples
-        from kg.rdfio import atomic_write
-        from kg.store import OxigraphTerms
-
-        term = OxigraphTerms()
-
-        quads: list[ox.Quad] = []
+    def add(self, index: int, future: Future, items: list[tuple[DocumentFacts, str]]) -> None:
+        """Resolve a partition and send its resolutions to the worker holding its facts."""
+        resolutions: list[Resolution] = []
+        learnt: dict[str, tuple[str, str]] = {}
         aliases: dict[str, str] = {}
         for item, _ in items:
             resolution, taught = self.resolver.resolve(item)
-            self.learnt.update(taught.entities)
+            resolutions.append(resolution)
+            learnt.update(taught.entities)
             aliases.update(taught.aliases)
-            name = ox.NamedNode(self.minter.graph(item.document.id))
-            triples = document_triples(item, resolution, self.minter)
-            quads += (ox.Quad(term(s), term(p), term(o), name) for s, p, o in triples)
-        shard = self.folder / f"part-{index:06d}.nq"
-        atomic_write(shard, lambda out: ox.serialize(quads, out, ox.RdfFormat.N_QUADS))
-        hashes = {item.document.id: digest for item, digest in items}
-        self.store.bulk_load_documents(shard, hashes, entities=self.learnt, aliases=aliases)
-        self.learnt.clear()  # in place: the resolver's memory reads it
-        for item, _ in items:
+        self.pending.update(learnt)
+        minted = self.client.submit(
+            mint_partition, future, resolutions, self.minter.base, pure=False, priority=1
+        )
+        self.minting.append(_Minting(index, minted, items, learnt, aliases))
+        while len(self.minting) > self.ahead:
+            self._load(self.minting.popleft())
+
+    def finish(self) -> None:
+        while self.minting:
+            self._load(self.minting.popleft())
+
+    def _load(self, minting: _Minting) -> None:
+        from kg.rdfio import atomic_write
+
+        graphs, union = minting.future.result()
+        atomic_write(self.folder / f"part-{minting.index:06d}.nq", lambda out: out.write(graphs))
+        hashes = {item.document.id: digest for item, digest in minting.items}
+        self.store.bulk_load_minted(
+            graphs, union, hashes, entities=minting.learnt, aliases=minting.aliases
+        )
+        for key in minting.learnt:
+            self.pending.pop(key, None)  # the store answers for it now
+        for item, _ in minting.items:
             self.report.documents += 1
             self.report.facts.update(fact.family for fact in item.facts)
             if self.on_document is not None:

@@ -12,7 +12,7 @@ import pytest
 from rdflib.compare import isomorphic
 
 from benchmarks.corpus import write_jsonl
-from kg.errors import InputError
+from kg.errors import InputError, OutputError
 from kg.pipeline import BuildReport, build_store
 from kg.scale.dask import build_store_dask
 from kg.store import GraphStore, remove_documents
@@ -120,6 +120,53 @@ def test_kg_remove_on_a_dask_built_store_leaves_what_it_leaves_on_a_single_proce
     with GraphStore.open(single, read_only=True) as a, GraphStore.open(dask, read_only=True) as b:
         assert "a-first" not in b.documents()
         assert union(b) == union(a)
+
+
+@pytest.mark.model
+def test_a_dask_build_that_fails_part_way_keeps_whole_partitions_and_a_rerun_completes_it(
+    corpus, tmp_path: Path, monkeypatch
+) -> None:
+    load = GraphStore.bulk_load_minted
+    loads: list[int] = []
+
+    def failing_third(self, *args, **kwargs) -> None:
+        loads.append(1)
+        if len(loads) == 3:
+            raise OutputError(f"cannot write to store {self.path}: disk full (simulated)")
+        load(self, *args, **kwargs)
+
+    monkeypatch.setattr(GraphStore, "bulk_load_minted", failing_third)
+    with pytest.raises(OutputError, match="simulated"):
+        build_store_dask(corpus, tmp_path / "dask", workers=2, partition_size=3)
+    with GraphStore.open(tmp_path / "dask", read_only=True) as store:
+        assert len(store.documents()) == 6  # the first two partitions, whole
+    monkeypatch.setattr(GraphStore, "bulk_load_minted", load)
+    rerun = build_store_dask(corpus, tmp_path / "dask", workers=2, partition_size=3)
+    assert (rerun.documents, rerun.unchanged) == (7, 6)
+    build_store(corpus, tmp_path / "single")
+    expected, built = graphs(tmp_path / "single"), graphs(tmp_path / "dask")
+    assert built.keys() == expected.keys()
+    assert [name for name in expected if not isomorphic(expected[name], built[name])] == []
+    with (
+        GraphStore.open(tmp_path / "single", read_only=True) as a,
+        GraphStore.open(tmp_path / "dask", read_only=True) as b,
+    ):
+        assert b._memory() == a._memory()
+        assert union(b) == union(a)
+
+
+@pytest.mark.model
+def test_the_workers_mint_the_graphs_and_the_client_only_resolves_and_loads(
+    corpus, tmp_path: Path, monkeypatch
+) -> None:
+    import kg.rdf
+
+    def not_here(*args, **kwargs):
+        raise AssertionError("the client minted triples")
+
+    monkeypatch.setattr(kg.rdf, "document_triples", not_here)  # in this process only
+    report = build_store_dask(corpus, tmp_path / "dask", workers=2, partition_size=3)
+    assert report.documents == 13
 
 
 def union(store: GraphStore) -> set:
