@@ -129,6 +129,7 @@ class Load:
         self.url = url + "sparql?"
         self.runaway_every = runaway_every
         self.latencies: list[float] = []
+        self.answered: list[float] = []  # when each cheap query ended (time.monotonic)
         self.statuses: dict[str, int] = {}
         self.stop = threading.Event()
 
@@ -154,6 +155,7 @@ class Load:
             status, seconds = self.ask(CHEAP)
             self.count("cheap", status)
             self.latencies.append(seconds)
+            self.answered.append(time.monotonic())
 
     def runaway(self) -> None:
         while not self.stop.wait(self.runaway_every):
@@ -166,7 +168,9 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
 
 
-def soak(count: int, seconds: float, timeout: float, processes: int, folder: Path) -> bool:
+def soak(
+    count: int, seconds: float, timeout: float, processes: int, folder: Path, plot: Path | None
+) -> bool:
     jsonl_a, jsonl_b = folder / "first.jsonl", folder / "second.jsonl"
     write_corpus(count // 2, jsonl_a)
     write_corpus(count, jsonl_b)  # the first half again (unchanged) and as many new
@@ -213,7 +217,39 @@ def soak(count: int, seconds: float, timeout: float, processes: int, folder: Pat
         server.wait(timeout=30)
     baseline = fresh_server_fds(store, timeout, folder / "fresh.log")
     log = server_log.read_text()
+    if plot is not None:
+        draw(samples, load, started, plot)
     return report(load, samples, alive and built_ok, store, log, (end_fds, baseline))
+
+
+def draw(samples: list[Sample], load: Load, started: float, path: Path) -> None:
+    """The run as a picture: RSS of the server and of the build, the server's descriptors
+    and every cheap query's latency, against the seconds under load."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from kg.rdfio import atomic_write
+
+    figure = Figure(figsize=(10, 8), layout="constrained")
+    figure.suptitle(f"soak: {len(load.latencies):,} cheap queries", x=0.01, ha="left")
+    rss, fds, latency = figure.subplots(3, 1, sharex=True)
+    elapsed = [s.elapsed for s in samples]
+    rss.plot(elapsed, [s.server_rss for s in samples], label="server and its query workers")
+    building = [(s.elapsed, s.builder_rss) for s in samples if s.builder_rss is not None]
+    if building:
+        rss.plot(*zip(*building, strict=True), label="build and its workers")
+    rss.set_ylabel("RSS (MB)")
+    rss.legend(loc="lower right")
+    fds.plot(elapsed, [s.server_fds for s in samples])
+    fds.set_ylabel("server descriptors")
+    ends = [end - started for end in load.answered]
+    latency.scatter(ends, [1000 * t for t in load.latencies], s=1, alpha=0.4)
+    latency.set_yscale("log")
+    latency.set_ylabel("cheap query (ms)")
+    latency.set_xlabel("seconds under load")
+    FigureCanvasAgg(figure)
+    atomic_write(path, lambda out: figure.savefig(out, format="png", dpi=120))
+    print(f"soak: plot written to {path}")
 
 
 def settled_fds(pid: int, url: str) -> int:
@@ -318,11 +354,14 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=2.0, help="the server's query limit")
     parser.add_argument("--processes", type=int, default=1, help="kg build --processes")
     parser.add_argument("--short", action="store_true", help="24 documents, 8 s of load")
+    parser.add_argument("--plot", type=Path, help="draw the run into this PNG file")
     args = parser.parse_args()
     if args.short:
         args.documents, args.seconds, args.timeout = 24, 8.0, 1.0
     with tempfile.TemporaryDirectory(prefix="kg-soak-") as folder:
-        ok = soak(args.documents, args.seconds, args.timeout, args.processes, Path(folder))
+        ok = soak(
+            args.documents, args.seconds, args.timeout, args.processes, Path(folder), args.plot
+        )
     sys.exit(0 if ok else 1)
 
 

@@ -14,10 +14,17 @@ SOAK = Path(__file__).resolve().parents[2] / "benchmarks" / "soak.py"
 
 @pytest.mark.slow
 @pytest.mark.server
-def test_b40_the_short_soak_keeps_the_endpoint_healthy_while_a_build_writes() -> None:
+def test_b40_the_short_soak_keeps_the_endpoint_healthy_while_a_build_writes(
+    tmp_path: Path,
+) -> None:
+    plot = tmp_path / "soak.png"
     done = subprocess.run(
-        [sys.executable, str(SOAK), "--short"], capture_output=True, text=True, timeout=300
+        [sys.executable, str(SOAK), "--short", "--plot", str(plot)],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "soak: ok   runaway queries all 503" in done.stdout
     assert "FAIL" not in done.stdout
+    assert plot.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")  # the run, drawn
