@@ -4,6 +4,7 @@ from ``ru_maxrss``), and the slope in MB per 1,000 documents (target: flat, not 
     python benchmarks/bench_memory.py                          # 100, 300, 1000 documents
     python benchmarks/bench_memory.py --sizes 1000 10000 50000 --target store
     python benchmarks/bench_memory.py --sizes 200 600 1800 --baseline /tmp/kg-head
+    python benchmarks/bench_memory.py --sizes 1000 10000 50000 --plot memory.png
 
 ``--baseline DIR`` also measures another kg checkout (``git archive HEAD | tar -x -C DIR``)
 at the same sizes, each size built by both in turn, so that before and after are measured
@@ -67,6 +68,7 @@ def main() -> None:
     parser.add_argument("--target", default="store", choices=["store", "trig", "nq", "ttl"])
     parser.add_argument("--flat", type=float, default=5.0, help="MB per 1k docs that is flat")
     parser.add_argument("--baseline", type=Path, help="another kg checkout to measure too")
+    parser.add_argument("--plot", type=Path, help="draw peak RSS against documents (PNG)")
     args = parser.parse_args()
     codes = {"": None} if args.baseline is None else {"": None, "baseline ": args.baseline}
     rows, points = [], {label: [] for label in codes}
@@ -84,6 +86,33 @@ def main() -> None:
         figure = f"{per_k:.1f} MB per 1k docs"
         rows.append(Row(f"{label}slope", figure, target, per_k <= args.flat))
     print_table("peak memory", rows)
+    if args.plot is not None:
+        draw(points, args.target, args.plot)
+
+
+def draw(points: dict[str, list[tuple[int, float]]], target: str, path: Path) -> None:
+    """Peak RSS against corpus size, one line per checkout: flat is what the target asks."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from kg.rdfio import atomic_write
+
+    figure = Figure(figsize=(7, 4.5), layout="constrained")
+    axes = figure.subplots()
+    for label, measured in points.items():
+        sizes, rss = zip(*measured, strict=True)
+        axes.plot(sizes, rss, marker="o", label=(label.strip() or "this checkout"))
+    axes.set_xscale("log")
+    sizes = sorted({size for measured in points.values() for size, _ in measured})
+    axes.set_xticks(sizes, [f"{size:,}" for size in sizes])
+    axes.minorticks_off()
+    axes.set_ylim(bottom=0)
+    axes.set_xlabel("documents")
+    axes.set_ylabel(f"peak RSS of a build into a {target} (MB)")
+    axes.legend(loc="lower right")
+    FigureCanvasAgg(figure)
+    atomic_write(path, lambda out: figure.savefig(out, format="png", dpi=120))
+    print(f"plot written to {path}")
 
 
 if __name__ == "__main__":
