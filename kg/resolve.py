@@ -71,10 +71,11 @@ def fact_mentions(fact: Fact) -> list[Mention]:
 
 
 class _Groups:
-    """Union-find over hashable items. ``moved`` collects, in order, the items whose parent
-    changed since the caller last cleared it: what one step taught is read from there, where
-    comparing the whole table before and after would cost time growing with every name
-    ever seen, for every document."""
+    """Union-find over hashable items, holding only items that were joined to another (a
+    build looks up every operation name it reads). ``moved`` collects, in order, the items
+    whose parent changed since the caller last cleared it: what one step taught is read
+    from there, where comparing the whole table before and after would cost time growing
+    with every name ever seen, for every document."""
 
     def __init__(self) -> None:
         self.parent: dict = {}
@@ -82,7 +83,8 @@ class _Groups:
 
     def find(self, item):
         parent = self.parent
-        parent.setdefault(item, item)
+        if item not in parent:
+            return item  # on its own: not kept, or the table grows with every name looked up
         while parent[item] != item:
             grandparent = parent[parent[item]]
             if grandparent != parent[item]:
@@ -94,6 +96,7 @@ class _Groups:
     def union(self, a, b) -> None:
         ra, rb = self.find(a), self.find(b)
         if ra != rb:
+            self.parent.setdefault(ra, ra)
             self.parent[rb] = ra
             self.moved[rb] = None
 

@@ -156,3 +156,25 @@ def test_moved_names_are_exactly_the_entries_a_step_changed(steps):
             groups.union(f"name {a}", f"name {b}")
         changed = {n: p for n, p in groups.parent.items() if p != n and before.get(n) != p}
         assert {n: groups.parent[n] for n in groups.moved} == changed
+
+
+@given(st.lists(NAME_PAIRS, max_size=12), st.lists(st.integers(0, 12), max_size=12))
+def test_groups_hold_only_joined_names_and_join_as_merged_sets_do(pairs, lookups):
+    """Looking a name up keeps nothing (a build looks up every operation name it reads, and
+    the table would grow with all of them); unions give the groups that merging sets gives."""
+    groups = _Groups()
+    for name in lookups:
+        assert groups.find(f"name {name}") == f"name {name}"
+    assert groups.parent == {}
+    sets = {n: {n} for n in range(13)}
+    for a, b in pairs:
+        groups.union(f"name {a}", f"name {b}")
+        merged = sets[a] | sets[b]
+        for n in merged:
+            sets[n] = merged
+    joined = {n for a, b in pairs if a != b for n in (a, b)}
+    assert {int(name.split()[1]) for name in groups.parent} <= joined
+    for a in range(13):
+        for b in range(13):
+            same = groups.find(f"name {a}") == groups.find(f"name {b}")
+            assert same == (b in sets[a])
