@@ -3,7 +3,7 @@ a store: when does a Dask cluster pay on one machine, and what bounds it.
 
 Three builds of one corpus, each into a new store: kg's worker processes (``--processes``
 1 and 2, as ``kg build`` runs them) and a two-worker Dask ``LocalCluster``. Dask's client
-resolves, mints the triples and bulk-loads each partition while the workers parse, so its
+resolves each partition and bulk-loads what its worker minted while the workers parse, so its
 CPU time per document (measured in this process, which is the client) is the floor under a
 Dask build's time per document, however many workers parse. The three stores must hold the
 same number of quads (``tests/scale/test_dask.py`` pins that they are isomorphic).
@@ -74,7 +74,7 @@ def main() -> None:
             Row("kg build --store, 2 workers", f"{two:.1f} s", f"{1000 * two / docs:.1f} ms/doc"),
             Row("  its parent's CPU", f"{1000 * parent / docs:.1f} ms/doc", "resolve, RDF, write"),
             Row("Dask, 2-worker LocalCluster", f"{dask:.1f} s", f"{1000 * dask / docs:.1f} ms/doc"),
-            Row("  its client's CPU", f"{1000 * client / docs:.1f} ms/doc", "resolve, RDF, load"),
+            Row("  its client's CPU", f"{1000 * client / docs:.1f} ms/doc", "resolve, load"),
             Row("speed-up, 2 workers / 1 worker", f"{one / two:.2f}x", "", None),
             Row("speed-up, Dask / 1 worker", f"{one / dask:.2f}x", "", None),
             Row("Dask / 2 workers (time)", f"{dask / two:.2f}", "", None),

@@ -23,11 +23,11 @@ give exactly the graph the single-process build gives, the work is split in two:
   loaded in order, so a build stopped part-way keeps a prefix of them.
 
 What stays on the client is resolving, pyoxigraph's loading and Dask's own traffic, with no
-Python work per triple: about 13 ms of the client's CPU a document of the synthetic
-benchmark corpus (``benchmarks/bench_dask.py``), where a worker parses one in about 68 ms, so
-one client keeps up with about five such workers (when the client minted the
-graphs and read each shard back twice, it took 18 ms, and about 55 documents a second was
-its limit).
+Python work per triple: about 10 ms of the client's CPU a document of the synthetic
+benchmark corpus (``benchmarks/bench_dask.py``, 1,000 documents, the local scheduler's
+threads included), where a worker takes about 52 ms, so one client keeps up with about five
+such workers. When the client minted the graphs and read each shard back twice, it took
+19 ms, and about 50 documents a second was its limit.
 
 Without a scheduler address a ``LocalCluster`` of worker processes on 127.0.0.1 runs the
 build and is closed afterwards; with one, the build connects to that scheduler, whose
