@@ -58,6 +58,7 @@ from kg.pipeline import (
     BuildReport,
     DocumentResolver,
     ResolutionMemory,
+    _as_oxigraph,
     _nothing_read,
     _skipper,
     changed_documents,
@@ -174,9 +175,7 @@ def mint_partition(
     union: list[ox.Triple] = []
     for item, resolution in zip(facts, resolutions, strict=True):
         name = ox.NamedNode(minter.graph(item.document.id))
-        minted = (
-            (term(s), term(p), term(o)) for s, p, o in document_triples(item, resolution, minter)
-        )
+        minted = _as_oxigraph(document_triples(item, resolution, minter), term)
         for s, p, o in checked_triples(minted, name):
             if type(s) is ox.BlankNode or type(o) is ox.BlankNode:
                 raise RdfError(
