@@ -21,7 +21,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from benchmarks.common import Row, print_table
+from benchmarks.common import Row, print_table, save_png
 from benchmarks.corpus import write_jsonl
 
 CHILD = """
@@ -92,10 +92,7 @@ def main() -> None:
 
 def draw(points: dict[str, list[tuple[int, float]]], target: str, path: Path) -> None:
     """Peak RSS against corpus size, one line per checkout: flat is what the target asks."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
-
-    from kg.rdfio import atomic_write
 
     figure = Figure(figsize=(7, 4.5), layout="constrained")
     axes = figure.subplots()
@@ -110,9 +107,7 @@ def draw(points: dict[str, list[tuple[int, float]]], target: str, path: Path) ->
     axes.set_xlabel("documents")
     axes.set_ylabel(f"peak RSS of a build into a {target} (MB)")
     axes.legend(loc="lower right")
-    FigureCanvasAgg(figure)
-    atomic_write(path, lambda out: figure.savefig(out, format="png", dpi=120))
-    print(f"plot written to {path}")
+    save_png(figure, path)
 
 
 if __name__ == "__main__":

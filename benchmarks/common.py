@@ -44,6 +44,17 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def save_png(figure: object, path: Path) -> None:
+    """Write a matplotlib ``Figure`` (drawn without pyplot) to ``path`` as a PNG, atomically."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from kg.rdfio import atomic_write
+
+    FigureCanvasAgg(figure)
+    atomic_write(path, lambda out: figure.savefig(out, format="png", dpi=120))
+    print(f"plot written to {path}")
+
+
 def default_model() -> str:
     import spacy
 

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks.common import save_png
 from benchmarks.corpus import synthetic
 
 CHEAP = "SELECT ?s WHERE { ?s ?p ?o } LIMIT 5"
@@ -225,10 +226,7 @@ def soak(
 def draw(samples: list[Sample], load: Load, started: float, path: Path) -> None:
     """The run as a picture: RSS of the server and of the build, the server's descriptors
     and every cheap query's latency, against the seconds under load."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
-
-    from kg.rdfio import atomic_write
 
     figure = Figure(figsize=(10, 8), layout="constrained")
     figure.suptitle(f"soak: {len(load.latencies):,} cheap queries", x=0.01, ha="left")
@@ -247,9 +245,7 @@ def draw(samples: list[Sample], load: Load, started: float, path: Path) -> None:
     latency.set_yscale("log")
     latency.set_ylabel("cheap query (ms)")
     latency.set_xlabel("seconds under load")
-    FigureCanvasAgg(figure)
-    atomic_write(path, lambda out: figure.savefig(out, format="png", dpi=120))
-    print(f"soak: plot written to {path}")
+    save_png(figure, path)
 
 
 def settled_fds(pid: int, url: str) -> int:
